@@ -1,0 +1,61 @@
+// Activation parsing and the bulk in-place apply.
+#include "ops/activation.h"
+
+namespace tandem {
+
+Result<Activation> Activation::parse(const std::string& name, const std::vector<float>& params) {
+  Activation a;
+  auto param = [&](size_t i, float def) { return i < params.size() ? params[i] : def; };
+  if (name.empty() || name == "None") a.kind = ActivationKind::kNone;
+  else if (name == "Relu") a.kind = ActivationKind::kRelu;
+  else if (name == "Sigmoid") a.kind = ActivationKind::kSigmoid;
+  else if (name == "Tanh") a.kind = ActivationKind::kTanh;
+  else if (name == "Gelu") a.kind = ActivationKind::kGelu;
+  else if (name == "GeluTanh") a.kind = ActivationKind::kGeluTanh;
+  else if (name == "Clip") {
+    a.kind = ActivationKind::kClip;
+    a.alpha = param(0, -INFINITY);
+    a.beta = param(1, INFINITY);
+  } else if (name == "LeakyRelu") {
+    a.kind = ActivationKind::kLeakyRelu;
+    a.alpha = param(0, 0.01f);
+  } else if (name == "HardSigmoid") {
+    a.kind = ActivationKind::kHardSigmoid;
+    a.alpha = param(0, 0.2f);
+    a.beta = param(1, 0.5f);
+  } else if (name == "HardSwish") a.kind = ActivationKind::kHardSwish;
+  else return Status(Code::kUnsupported, "unknown fused activation '" + name + "'");
+  return a;
+}
+
+std::string Activation::name() const {
+  switch (kind) {
+    case ActivationKind::kNone: return "None";
+    case ActivationKind::kRelu: return "Relu";
+    case ActivationKind::kSigmoid: return "Sigmoid";
+    case ActivationKind::kTanh: return "Tanh";
+    case ActivationKind::kGelu: return "Gelu";
+    case ActivationKind::kGeluTanh: return "GeluTanh";
+    case ActivationKind::kClip: return "Clip";
+    case ActivationKind::kLeakyRelu: return "LeakyRelu";
+    case ActivationKind::kHardSigmoid: return "HardSigmoid";
+    case ActivationKind::kHardSwish: return "HardSwish";
+  }
+  return "None";
+}
+
+std::vector<float> Activation::params() const {
+  switch (kind) {
+    case ActivationKind::kClip: case ActivationKind::kHardSigmoid: return {alpha, beta};
+    case ActivationKind::kLeakyRelu: return {alpha};
+    default: return {};
+  }
+}
+
+void Activation::apply_inplace(float* data, int64_t n) const {
+  if (kind == ActivationKind::kNone) return;
+#pragma omp parallel for if (n > (1 << 15)) schedule(static)
+  for (int64_t i = 0; i < n; ++i) data[i] = apply(data[i]);
+}
+
+}  // namespace tandem
