@@ -1,0 +1,137 @@
+// CPU engine build (kernel choice, aliasing, memory plan) and the per-frame run loop.
+#include "backends/cpu/cpu_engine.h"
+
+#include <omp.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <unordered_map>
+
+#include "backends/cpu/cpu_kernels.h"
+#include "backends/cpu/memory_plan.h"
+
+namespace tandem {
+
+Result<std::unique_ptr<CpuEngine>> CpuEngine::build(const Graph& graph, const CpuEngineOptions& options) {
+  auto engine = std::unique_ptr<CpuEngine>(new CpuEngine());
+  engine->options_ = options;
+  TANDEM_CHECK_OR_RETURN(options.threads >= 1, kInvalidArgument, "threads must be >= 1, got %d", options.threads);
+  omp_set_num_threads(options.threads);  // kernels query the thread count while preparing
+  TANDEM_ASSIGN_OR_RETURN(std::vector<Node*> order, graph.topological_order());
+
+  // Arena-resident values: everything that is not a constant. Aliases share their root's buffer.
+  std::unordered_map<const Value*, int> buffer_of;
+  std::vector<BufferRequest> requests;
+  std::vector<const Value*> buffer_value;
+  auto new_buffer = [&](const Value* v, int step) {
+    buffer_of[v] = static_cast<int>(requests.size());
+    requests.push_back({v->shape_is_concrete() ? static_cast<size_t>(shape_numel(v->shape)) * dtype_size(v->dtype) : 0,
+                        step, step});
+    buffer_value.push_back(v);
+  };
+  for (Value* in : graph.inputs) new_buffer(in, -1);
+
+  for (size_t s = 0; s < order.size(); ++s) {
+    Node* node = order[s];
+    const OpSchema* schema = OpRegistry::global().find(node->domain, node->op_type);
+    TANDEM_CHECK_OR_RETURN(schema, kUnsupported, "%s: operator is not supported", node->describe().c_str());
+    OpContext ctx = make_op_context(graph, *node);
+    for (Value* v : node->inputs)
+      TANDEM_CHECK_OR_RETURN(!v || v->shape_is_concrete(), kInternal, "%s: input '%s' has no concrete shape",
+                             node->describe().c_str(), v->name.c_str());
+    Step step;
+    step.kernel = select_cpu_kernel(*schema, ctx);
+    TANDEM_RETURN_IF_ERROR_CTX(step.kernel->prepare(ctx), node->describe());
+    int step_index = static_cast<int>(s);
+    for (Value* v : node->inputs)
+      if (v && !v->is_constant()) {
+        auto it = buffer_of.find(v);
+        TANDEM_CHECK_OR_RETURN(it != buffer_of.end(), kInternal, "%s: input '%s' is never written",
+                               node->describe().c_str(), v->name.c_str());
+        requests[static_cast<size_t>(it->second)].last_step = step_index;
+      }
+    for (size_t o = 0; o < node->outputs.size(); ++o) {
+      Value* v = node->outputs[o];
+      if (!v) continue;
+      Value* src = node->input(0);
+      if (o == 0 && step.kernel->output_aliases_input() && src && !src->is_constant() &&
+          shape_numel(src->shape) * static_cast<int64_t>(dtype_size(src->dtype)) ==
+              shape_numel(v->shape) * static_cast<int64_t>(dtype_size(v->dtype))) {
+        buffer_of[v] = buffer_of[src];
+      } else {
+        new_buffer(v, step_index);
+      }
+    }
+    engine->step_info_.push_back({node->name, node->op_type, step.kernel->impl_name(), 0});
+    engine->steps_.push_back(std::move(step));
+  }
+  for (Value* out : graph.outputs)
+    if (!out->is_constant()) requests[static_cast<size_t>(buffer_of[out])].last_step = std::numeric_limits<int>::max();
+
+  MemoryPlan plan = plan_memory(requests);
+  engine->arena_bytes_ = plan.total_bytes;
+  void* arena = std::aligned_alloc(64, (plan.total_bytes + 63) / 64 * 64 + 64);
+  TANDEM_CHECK_OR_RETURN(arena, kInternal, "cannot allocate a %zu-byte arena", plan.total_bytes);
+  engine->arena_ = std::shared_ptr<void>(arena, [](void* p) { std::free(p); });
+  auto* base = static_cast<std::byte*>(arena);
+
+  // Views: constants point at their own storage, everything else into the arena.
+  auto view_of = [&](const Value* v) -> Tensor {
+    if (!v) return Tensor();
+    if (v->is_constant()) {
+      engine->constants_.push_back(*v->constant);
+      return *v->constant;
+    }
+    size_t offset = plan.offsets[static_cast<size_t>(buffer_of.at(v))];
+    return Tensor::view(v->dtype, v->shape, base + offset);
+  };
+  for (size_t s = 0; s < order.size(); ++s) {
+    for (Value* v : order[s]->inputs) engine->steps_[s].in.push_back(view_of(v));
+    for (Value* v : order[s]->outputs) engine->steps_[s].out.push_back(view_of(v));
+  }
+  for (Value* v : graph.inputs) {
+    engine->inputs_.push_back({v->name, v->dtype, v->shape});
+    engine->input_slots_.push_back(view_of(v));
+  }
+  for (Value* v : graph.outputs) {
+    engine->outputs_.push_back({v->name, v->dtype, v->shape});
+    engine->output_slots_.push_back(view_of(v));
+  }
+  return engine;
+}
+
+Status CpuEngine::run(std::span<const Tensor> inputs, std::span<Tensor> outputs, std::vector<double>* step_seconds) {
+  TANDEM_CHECK_OR_RETURN(inputs.size() == inputs_.size(), kInvalidArgument, "expected %zu inputs, got %zu",
+                         inputs_.size(), inputs.size());
+  TANDEM_CHECK_OR_RETURN(outputs.size() == outputs_.size(), kInvalidArgument, "expected %zu outputs, got %zu",
+                         outputs_.size(), outputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const TensorDesc& d = inputs_[i];
+    TANDEM_CHECK_OR_RETURN(inputs[i].dtype() == d.dtype && inputs[i].shape() == d.shape, kInvalidArgument,
+                           "input '%s' expects %s %s, got %s %s", d.name.c_str(), dtype_name(d.dtype),
+                           shape_to_string(d.shape).c_str(), dtype_name(inputs[i].dtype()),
+                           shape_to_string(inputs[i].shape()).c_str());
+    std::memcpy(input_slots_[i].raw(), inputs[i].raw(), inputs[i].nbytes());
+  }
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    TANDEM_CHECK_OR_RETURN(outputs[i].nbytes() == output_slots_[i].nbytes() && outputs[i].dtype() == outputs_[i].dtype,
+                           kInvalidArgument, "output '%s' buffer must be %s %s", outputs_[i].name.c_str(),
+                           dtype_name(outputs_[i].dtype), shape_to_string(outputs_[i].shape).c_str());
+  }
+  omp_set_num_threads(options_.threads);
+  using Clock = std::chrono::steady_clock;
+  for (size_t s = 0; s < steps_.size(); ++s) {
+    Step& step = steps_[s];
+    auto t0 = step_seconds ? Clock::now() : Clock::time_point();
+    Status st = step.kernel->run(step.in, step.out);
+    if (!st.is_ok()) return st.with_context("node '" + step_info_[s].node_name + "' (" + step_info_[s].op_type + ")");
+    if (step_seconds) (*step_seconds)[s] += std::chrono::duration<double>(Clock::now() - t0).count();
+  }
+  for (size_t i = 0; i < outputs.size(); ++i)
+    std::memcpy(outputs[i].raw(), output_slots_[i].raw(), output_slots_[i].nbytes());
+  return Status::ok();
+}
+
+}  // namespace tandem

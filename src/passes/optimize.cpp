@@ -1,0 +1,18 @@
+// Runs the fusion passes in order. Order matters: GELU before MatMul+Add+activation, LayerNorm first
+// because its pattern contains Add nodes that MatMul+Add fusion must not take.
+#include "passes/optimize.h"
+
+#include "passes/specialize.h"
+
+namespace tandem {
+
+Status optimize(Graph& graph) {
+  TANDEM_RETURN_IF_ERROR(fuse_layer_norm(graph));
+  TANDEM_RETURN_IF_ERROR(fuse_gelu(graph));
+  TANDEM_RETURN_IF_ERROR(fuse_matmul_add(graph));
+  TANDEM_RETURN_IF_ERROR(fuse_conv_activation(graph));
+  eliminate_dead_code(graph);
+  return graph.topological_order().status();
+}
+
+}  // namespace tandem

@@ -1,0 +1,16 @@
+// The optimisation pipeline run on a specialised graph: fusions, then dead-code elimination.
+#pragma once
+
+#include "ir/graph.h"
+
+namespace tandem {
+
+// Each fusion lives in its own file; this runs them in a fixed order and re-checks the graph.
+Status optimize(Graph& graph);
+
+Status fuse_layer_norm(Graph& graph);
+Status fuse_gelu(Graph& graph);
+Status fuse_matmul_add(Graph& graph);
+Status fuse_conv_activation(Graph& graph);
+
+}  // namespace tandem

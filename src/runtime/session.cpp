@@ -1,0 +1,63 @@
+// Session: import once, then one specialised, optimised CPU engine per distinct set of input shapes.
+#include "tandem/session.h"
+
+#include "backends/cpu/cpu_engine.h"
+#include "ir/graph.h"
+#include "onnx/onnx_import.h"
+#include "passes/optimize.h"
+#include "passes/specialize.h"
+
+namespace tandem {
+
+Session::~Session() = default;
+
+Result<std::unique_ptr<Session>> Session::load(const std::string& model_path, const SessionOptions& options) {
+  auto session = std::unique_ptr<Session>(new Session());
+  session->options_ = options;
+  TANDEM_ASSIGN_OR_RETURN(session->graph_, import_onnx_file(model_path));
+  TANDEM_RETURN_IF_ERROR_CTX(check_ops_supported(*session->graph_), "'" + model_path + "'");
+  for (Value* v : session->graph_->inputs) {
+    if (options.constant_inputs.count(v->name)) continue;
+    session->inputs_.push_back({v->name, v->dtype, v->shape, v->dim_names});
+  }
+  for (Value* v : session->graph_->outputs) session->outputs_.push_back({v->name, v->dtype, v->shape, v->dim_names});
+  return session;
+}
+
+Result<CpuEngine*> Session::engine_for(const std::map<std::string, Shape>& input_shapes) {
+  std::string key;
+  for (const auto& [name, shape] : input_shapes) key += name + shape_to_string(shape) + ";";
+  auto it = engines_.find(key);
+  if (it != engines_.end()) return it->second.get();
+  std::unique_ptr<Graph> g = graph_->clone();
+  SpecializeOptions spec;
+  spec.input_shapes = input_shapes;
+  spec.input_values = options_.constant_inputs;
+  TANDEM_RETURN_IF_ERROR(specialize(*g, spec));
+  if (options_.optimize) TANDEM_RETURN_IF_ERROR(optimize(*g));
+  CpuEngineOptions eo;
+  eo.threads = options_.threads;
+  TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<CpuEngine> engine, CpuEngine::build(*g, eo));
+  CpuEngine* raw = engine.get();
+  engines_[key] = std::move(engine);
+  return raw;
+}
+
+Result<std::vector<Tensor>> Session::run(const std::vector<Tensor>& inputs) {
+  TANDEM_CHECK_OR_RETURN(inputs.size() == inputs_.size(), kInvalidArgument, "the model has %zu inputs, got %zu",
+                         inputs_.size(), inputs.size());
+  std::map<std::string, Shape> shapes;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    TANDEM_CHECK_OR_RETURN(inputs_[i].dtype == DType::kUndefined || inputs[i].dtype() == inputs_[i].dtype,
+                           kInvalidArgument, "input '%s' expects %s, got %s", inputs_[i].name.c_str(),
+                           dtype_name(inputs_[i].dtype), dtype_name(inputs[i].dtype()));
+    shapes[inputs_[i].name] = inputs[i].shape();
+  }
+  TANDEM_ASSIGN_OR_RETURN(CpuEngine * engine, engine_for(shapes));
+  std::vector<Tensor> outs;
+  for (const TensorDesc& d : engine->outputs()) outs.push_back(Tensor::make(d.dtype, d.shape));
+  TANDEM_RETURN_IF_ERROR(engine->run(inputs, outs));
+  return outs;
+}
+
+}  // namespace tandem

@@ -1,0 +1,161 @@
+// Runs ONNX's node tests (model.onnx + test_data_set_*/{input,output}_N.pb) through Tandem's CPU engine.
+// A test is selected when every operator in it is registered; tests listed in skips.txt are skipped with
+// their reason. Comparison follows ONNX's backend tests: |actual - expected| <= atol + rtol * |expected|.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "ir/graph.h"
+#include "onnx/onnx_import.h"
+#include "onnx/tensor_proto.h"
+#include "ops/op_registry.h"
+#include "passes/specialize.h"
+#include "tandem/session.h"
+
+namespace fs = std::filesystem;
+using namespace tandem;
+
+namespace {
+
+std::map<std::string, std::string> read_skips(const std::string& path) {
+  std::map<std::string, std::string> skips;
+  std::ifstream f(path);
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream is(line);
+    std::string name, reason;
+    is >> name;
+    std::getline(is, reason);
+    skips[name] = reason.empty() ? "listed in skips.txt" : reason.substr(reason.find_first_not_of(' '));
+  }
+  return skips;
+}
+
+std::vector<Tensor> load_set(const fs::path& dir, const std::string& prefix) {
+  std::vector<Tensor> out;
+  for (int i = 0;; ++i) {
+    fs::path p = dir / (prefix + "_" + std::to_string(i) + ".pb");
+    if (!fs::exists(p)) break;
+    Result<Tensor> t = load_tensor_pb(p.string());
+    if (!t.is_ok()) {
+      ADD_FAILURE() << t.status().to_string();
+      return {};
+    }
+    out.push_back(std::move(t.value()));
+  }
+  return out;
+}
+
+::testing::AssertionResult compare(const Tensor& actual, const Tensor& expected, double rtol, double atol) {
+  if (actual.dtype() != expected.dtype())
+    return ::testing::AssertionFailure() << "dtype " << dtype_name(actual.dtype()) << " != " << dtype_name(expected.dtype());
+  if (actual.shape() != expected.shape())
+    return ::testing::AssertionFailure() << "shape " << shape_to_string(actual.shape())
+                                         << " != " << shape_to_string(expected.shape());
+  bool is_float = dtype_is_float(actual.dtype());
+  for (int64_t i = 0; i < actual.numel(); ++i) {
+    if (is_float) {
+      double a = actual.float_at(i), e = expected.float_at(i);
+      if (std::isnan(e) && std::isnan(a)) continue;
+      if (std::isinf(e) && a == e) continue;
+      if (!(std::fabs(a - e) <= atol + rtol * std::fabs(e)))
+        return ::testing::AssertionFailure() << "element " << i << ": " << a << " vs expected " << e;
+    } else if (actual.int_at(i) != expected.int_at(i)) {
+      return ::testing::AssertionFailure() << "element " << i << ": " << actual.int_at(i) << " vs expected "
+                                           << expected.int_at(i);
+    }
+  }
+  return ::testing::AssertionSuccess();
+}
+
+// Graph inputs that feed a shape-deciding operand: Tandem needs them at build time, so bind their values.
+std::set<std::string> shape_input_names(const Graph& g) {
+  std::set<std::string> names;
+  for (Node* n : g.live_nodes()) {
+    const OpSchema* s = OpRegistry::global().find(n->domain, n->op_type);
+    if (!s) continue;
+    for (int idx : s->shape_inputs)
+      if (Value* v = n->input(idx); v && !v->producer && !v->is_constant()) names.insert(v->name);
+  }
+  return names;
+}
+
+class NodeTest : public ::testing::Test {
+ public:
+  NodeTest(fs::path dir, std::string skip_reason) : dir_(std::move(dir)), skip_(std::move(skip_reason)) {}
+  void TestBody() override {
+    if (!skip_.empty()) GTEST_SKIP() << skip_;
+    std::string model = (dir_ / "model.onnx").string();
+    auto graph = import_onnx_file(model);
+    ASSERT_TRUE(graph.is_ok()) << graph.status().to_string();
+    std::set<std::string> bound = shape_input_names(**graph);
+    for (const auto& set : fs::directory_iterator(dir_)) {
+      if (!set.is_directory()) continue;
+      std::vector<Tensor> inputs = load_set(set.path(), "input");
+      std::vector<Tensor> expected = load_set(set.path(), "output");
+      SessionOptions options;
+      std::vector<Tensor> runtime_inputs;
+      const auto& ports = (*graph)->inputs;
+      ASSERT_EQ(ports.size(), inputs.size()) << "input count";
+      for (size_t i = 0; i < inputs.size(); ++i) {
+        if (bound.count(ports[i]->name)) options.constant_inputs[ports[i]->name] = inputs[i];
+        else runtime_inputs.push_back(inputs[i]);
+      }
+      auto session = Session::load(model, options);
+      ASSERT_TRUE(session.is_ok()) << session.status().to_string();
+      auto outputs = (*session)->run(runtime_inputs);
+      ASSERT_TRUE(outputs.is_ok()) << outputs.status().to_string();
+      ASSERT_EQ(outputs->size(), expected.size());
+      for (size_t i = 0; i < expected.size(); ++i)
+        EXPECT_TRUE(compare((*outputs)[i], expected[i], 1e-3, 1e-7)) << "output " << i << " of " << set.path();
+    }
+  }
+
+ private:
+  fs::path dir_;
+  std::string skip_;
+};
+
+bool all_ops_supported(const fs::path& model) {
+  auto graph = import_onnx_file(model.string());
+  if (!graph.is_ok()) return false;  // e.g. sequence-typed inputs: not a tensor op test
+  return check_ops_supported(**graph).is_ok();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+  const char* env_dir = std::getenv("TANDEM_NODE_TEST_DIR");
+  fs::path root = env_dir ? env_dir : TANDEM_NODE_TEST_DIR;
+  if (!fs::exists(root)) {
+    std::cerr << "node test data not found at " << root << " (install libonnx-testdata)\n";
+    return 1;
+  }
+  auto skips = read_skips(TANDEM_NODE_TEST_SKIPS);
+  std::vector<fs::path> dirs;
+  for (const auto& e : fs::directory_iterator(root))
+    if (e.is_directory() && fs::exists(e.path() / "model.onnx")) dirs.push_back(e.path());
+  std::sort(dirs.begin(), dirs.end());
+  int selected = 0, skipped = 0;
+  for (const fs::path& dir : dirs) {
+    std::string name = dir.filename().string();
+    if (!all_ops_supported(dir / "model.onnx")) continue;
+    auto skip = skips.find(name);
+    std::string reason = skip == skips.end() ? "" : skip->second;
+    ++selected;
+    if (!reason.empty()) ++skipped;
+    ::testing::RegisterTest("OnnxNode", name.c_str(), nullptr, nullptr, __FILE__, __LINE__,
+                            [dir, reason]() -> ::testing::Test* { return new NodeTest(dir, reason); });
+  }
+  std::cout << "ONNX node tests: " << selected << " selected of " << dirs.size() << " (" << skipped
+            << " listed in skips.txt)\n";
+  return RUN_ALL_TESTS();
+}
