@@ -10,6 +10,7 @@ import json
 import os
 import sys
 import time
+import warnings
 
 import numpy as np
 import onnx
@@ -18,6 +19,10 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from flops import count_flops  # noqa: E402
 from mtnet import build_model, param_count  # noqa: E402
+
+# torch 1.13 warns this for every Constant it meets during export shape inference; it is harmless here (the
+# checker and --verify run on every file), and it would bury the output.
+warnings.filterwarnings("ignore", message="The shape inference of prim::Constant type is missing")
 
 OPSETS = (17, 13)
 INPUT_NAMES = ["image"]
@@ -52,11 +57,42 @@ def check_ops(name, opset, hist):
     assert "Erf" in hist and "Gelu" not in hist, f"{name}: GELU should export as the Erf pattern"
 
 
+def fix_batch_dim(proto):
+    """torch leaves the outputs' batch dim as an invented symbol ('Muldepth_dim_0') because the graph reads it
+    from Shape; the input's batch is 1, so the outputs' is too, and saying so spares runtimes a symbol."""
+    batch = proto.graph.input[0].type.tensor_type.shape.dim[0].dim_value
+    for out in proto.graph.output:
+        out.type.tensor_type.shape.dim[0].dim_value = batch
+
+
+def name_encoder_outputs(proto):
+    """Renames the four backbone->heads tensors to c1..c4. torch names them after the node that made them
+    ('/encoder/Reshape_3_output_0'), which shifts whenever the encoder's code does; a plan that cuts the model
+    there (DESIGN.md §1, row 2) should name something that stays put. Found as the inputs of the seg head's
+    per-scale projections, which torch names after their modules."""
+    renames = {}
+    for node in proto.graph.node:
+        for i in range(4):
+            if node.name == f"/seg_head/proj.{i}/Conv":
+                renames[node.input[0]] = f"c{i + 1}"
+    assert sorted(renames.values()) == ["c1", "c2", "c3", "c4"], f"encoder outputs not found: {renames}"
+    for node in proto.graph.node:
+        for field in (node.input, node.output):
+            for j, name in enumerate(field):
+                field[j] = renames.get(name, name)
+        if any(o in renames.values() for o in node.output):
+            assert node.name.startswith("/encoder/"), f"{node.name} makes a head input but is not in the encoder"
+
+
 def export_onnx(model, path, opset, example, dynamic):
     torch.onnx.export(model, example, path, opset_version=opset, do_constant_folding=True,
                       input_names=INPUT_NAMES, output_names=OUTPUT_NAMES,
                       dynamic_axes=DYNAMIC_AXES if dynamic else None)
     proto = onnx.load(path)
+    name_encoder_outputs(proto)
+    if dynamic:
+        fix_batch_dim(proto)
+    onnx.save(proto, path)
     onnx.checker.check_model(proto)
     hist = op_histogram(proto)
     check_ops(os.path.basename(path), opset, hist)
@@ -80,10 +116,14 @@ def run_torch(model, x):
 
 
 def write_goldens(model, out_dir, seed, h, w):
+    """Input, outputs, and the encoder outputs c1..c4 too, so a backbone or a head can be tested on its own."""
     x = golden_input(seed, h, w)
     seg, depth = run_torch(model, x)
+    with torch.no_grad():
+        feats = [f.numpy() for f in model.encoder(torch.from_numpy(x))]
     files = {}
-    for kind, arr in (("input", x), ("seg_logits", seg), ("depth", depth)):
+    arrays = [("input", x), ("seg_logits", seg), ("depth", depth)] + [(f"c{i + 1}", f) for i, f in enumerate(feats)]
+    for kind, arr in arrays:
         name = f"golden_{h}x{w}_{kind}.npy"
         np.save(os.path.join(out_dir, name), arr)
         files[kind] = name

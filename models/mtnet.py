@@ -21,9 +21,17 @@ NUM_CLASSES = 19  # Cityscapes train ids
 MAX_DEPTH = 80.0  # metres
 
 
-def tokens_to_bchw(x, h, w):
+# Channel counts are Python ints and batch comes from x.shape[0] (folded to a constant when batch is static), so
+# the only run-time shape arithmetic an export records is for H and W. flatten(2) is avoided on purpose: torch
+# exports it as Shape->Slice->Concat, which its constant folding leaves even in a static-shape export.
+def tokens_to_bchw(x, c, h, w):
     """(B, N, C) tokens -> (B, C, H, W) feature map."""
-    return x.transpose(1, 2).reshape(x.shape[0], x.shape[2], h, w)
+    return x.transpose(1, 2).reshape(x.shape[0], c, h, w)
+
+
+def bchw_to_tokens(x, c):
+    """(B, C, H, W) feature map -> (B, H*W, C) tokens."""
+    return x.reshape(x.shape[0], c, -1).transpose(1, 2)
 
 
 class OverlapPatchEmbed(nn.Module):
@@ -31,13 +39,14 @@ class OverlapPatchEmbed(nn.Module):
 
     def __init__(self, in_ch, out_ch, kernel, stride):
         super().__init__()
+        self.out_ch = out_ch
         self.proj = nn.Conv2d(in_ch, out_ch, kernel, stride, kernel // 2)
         self.norm = nn.LayerNorm(out_ch)
 
     def forward(self, x):
         x = self.proj(x)
         h, w = x.shape[2], x.shape[3]
-        return self.norm(x.flatten(2).transpose(1, 2)), h, w
+        return self.norm(bchw_to_tokens(x, self.out_ch)), h, w
 
 
 class EfficientSelfAttention(nn.Module):
@@ -45,10 +54,10 @@ class EfficientSelfAttention(nn.Module):
 
     def __init__(self, dim, heads, sr):
         super().__init__()
-        self.heads = heads
-        self.scale = (dim // heads) ** -0.5
+        self.dim, self.heads, self.head_dim = dim, heads, dim // heads
+        self.scale = self.head_dim ** -0.5
         self.q = nn.Linear(dim, dim)
-        # One kv Linear (k first, then v) keeps the weight layout of the SegFormer checkpoints.
+        # One kv Linear (k rows first, then v) has SegFormer's weight layout, so its checkpoints map over by name.
         self.kv = nn.Linear(dim, 2 * dim)
         self.proj = nn.Linear(dim, dim)
         self.sr = sr
@@ -58,14 +67,13 @@ class EfficientSelfAttention(nn.Module):
 
     def split_heads(self, x):
         # (B, N, C) -> (B, heads, N, C/heads); kept 4-D so runtimes never see 5-D tensors.
-        b, n, c = x.shape
-        return x.reshape(b, n, self.heads, c // self.heads).permute(0, 2, 1, 3)
+        return x.reshape(x.shape[0], -1, self.heads, self.head_dim).permute(0, 2, 1, 3)
 
     def forward(self, x, h, w):
-        b, n, c = x.shape
+        c = self.dim
         q = self.split_heads(self.q(x))
         if self.sr > 1:
-            kv_in = self.sr_conv(tokens_to_bchw(x, h, w)).flatten(2).transpose(1, 2)
+            kv_in = bchw_to_tokens(self.sr_conv(tokens_to_bchw(x, c, h, w)), c)
             kv_in = self.sr_norm(kv_in)
         else:
             kv_in = x
@@ -74,7 +82,7 @@ class EfficientSelfAttention(nn.Module):
         k = self.split_heads(kv[:, :, :c])
         v = self.split_heads(kv[:, :, c:])
         attn = torch.softmax((q @ k.transpose(-2, -1)) * self.scale, dim=-1)
-        out = (attn @ v).transpose(1, 2).reshape(b, n, c)
+        out = (attn @ v).transpose(1, 2).reshape(x.shape[0], -1, c)
         return self.proj(out)
 
 
@@ -83,14 +91,15 @@ class MixFFN(nn.Module):
 
     def __init__(self, dim, hidden):
         super().__init__()
+        self.hidden = hidden
         self.fc1 = nn.Linear(dim, hidden)
         self.dwconv = nn.Conv2d(hidden, hidden, 3, 1, 1, groups=hidden)
         self.act = nn.GELU()  # exact (erf) GELU, as SegFormer
         self.fc2 = nn.Linear(hidden, dim)
 
     def forward(self, x, h, w):
-        x = self.dwconv(tokens_to_bchw(self.fc1(x), h, w))
-        return self.fc2(self.act(x.flatten(2).transpose(1, 2)))
+        x = self.dwconv(tokens_to_bchw(self.fc1(x), self.hidden, h, w))
+        return self.fc2(self.act(bchw_to_tokens(x, self.hidden)))
 
 
 class Block(nn.Module):
@@ -124,11 +133,11 @@ class MiTB0(nn.Module):
 
     def forward(self, x):
         feats = []
-        for embed, blocks, norm in zip(self.patch_embeds, self.stages, self.norms):
+        for embed, blocks, norm, dim in zip(self.patch_embeds, self.stages, self.norms, EMBED_DIMS):
             x, h, w = embed(x)
             for blk in blocks:
                 x = blk(x, h, w)
-            x = tokens_to_bchw(norm(x), h, w)
+            x = tokens_to_bchw(norm(x), dim, h, w)
             feats.append(x)
         return feats
 
