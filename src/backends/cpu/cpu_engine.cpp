@@ -11,6 +11,7 @@
 
 #include "backends/cpu/cpu_kernels.h"
 #include "backends/cpu/memory_plan.h"
+#include "ops/flops.h"
 
 namespace tandem {
 
@@ -42,8 +43,9 @@ Result<std::unique_ptr<CpuEngine>> CpuEngine::build(const Graph& graph, const Cp
       TANDEM_CHECK_OR_RETURN(!v || v->shape_is_concrete(), kInternal, "%s: input '%s' has no concrete shape",
                              node->describe().c_str(), v->name.c_str());
     Step step;
-    step.kernel = select_cpu_kernel(*schema, ctx);
-    TANDEM_RETURN_IF_ERROR_CTX(step.kernel->prepare(ctx), node->describe());
+    auto kernel = select_cpu_kernel(*schema, ctx);
+    TANDEM_RETURN_IF_ERROR_CTX(kernel.status(), node->describe());
+    step.kernel = std::move(kernel.value());
     int step_index = static_cast<int>(s);
     for (Value* v : node->inputs)
       if (v && !v->is_constant()) {
@@ -64,7 +66,7 @@ Result<std::unique_ptr<CpuEngine>> CpuEngine::build(const Graph& graph, const Cp
         new_buffer(v, step_index);
       }
     }
-    engine->step_info_.push_back({node->name, node->op_type, step.kernel->impl_name(), 0});
+    engine->step_info_.push_back({node->name, node->op_type, step.kernel->impl_name(), node_flops(ctx)});
     engine->steps_.push_back(std::move(step));
   }
   for (Value* out : graph.outputs)

@@ -3,12 +3,16 @@
 
 namespace tandem {
 
-std::unique_ptr<Kernel> select_cpu_kernel(const OpSchema& schema, const OpContext& ctx) {
+Result<std::unique_ptr<Kernel>> select_cpu_kernel(const OpSchema& schema, const OpContext& ctx) {
   using Factory = std::unique_ptr<Kernel> (*)(const OpContext&);
   static const Factory kFactories[] = {make_onednn_conv, make_onednn_matmul};
-  for (Factory f : kFactories)
-    if (auto k = f(ctx)) return k;
-  return schema.create();
+  for (Factory f : kFactories) {
+    std::unique_ptr<Kernel> k = f(ctx);
+    if (k && k->prepare(ctx).is_ok()) return k;
+  }
+  std::unique_ptr<Kernel> k = schema.create();
+  TANDEM_RETURN_IF_ERROR(k->prepare(ctx));
+  return k;
 }
 
 }  // namespace tandem

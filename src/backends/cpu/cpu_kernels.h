@@ -12,6 +12,8 @@ namespace tandem {
 std::unique_ptr<Kernel> make_onednn_conv(const OpContext& ctx);
 std::unique_ptr<Kernel> make_onednn_matmul(const OpContext& ctx);
 
-std::unique_ptr<Kernel> select_cpu_kernel(const OpSchema& schema, const OpContext& ctx);
+// Picks the fastest kernel that accepts the node and prepares it; a specialised kernel that fails to
+// prepare (e.g. oneDNN rejects the geometry) falls back to the reference kernel.
+Result<std::unique_ptr<Kernel>> select_cpu_kernel(const OpSchema& schema, const OpContext& ctx);
 
 }  // namespace tandem

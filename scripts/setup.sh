@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs everything Tandem needs on a fresh Debian 12 machine (as root). Safe to re-run: it skips apt
+# when every package is already installed.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake ninja-build pkg-config git
+  libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata
+  libdnnl-dev libcli11-dev nlohmann-json3-dev libstb-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  python3-torch python3-onnx python3-numpy libopenblas0-openmp
+  nodejs npm
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+echo "setup: all dependencies present"

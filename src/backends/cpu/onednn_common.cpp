@@ -1,0 +1,36 @@
+// oneDNN engine and descriptor helpers.
+#include "backends/cpu/onednn_common.h"
+
+namespace tandem {
+
+dnnl::engine& onednn_engine() {
+  static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  return engine;
+}
+
+dnnl::memory::desc plain_f32_desc(const Shape& shape) {
+  dnnl::memory::dims dims(shape.begin(), shape.end());
+  dnnl::memory::dims strides(shape.size(), 1);
+  for (int i = static_cast<int>(shape.size()) - 2; i >= 0; --i)
+    strides[static_cast<size_t>(i)] = strides[static_cast<size_t>(i) + 1] * shape[static_cast<size_t>(i) + 1];
+  return dnnl::memory::desc(dims, dnnl::memory::data_type::f32, strides);
+}
+
+bool append_activation(const Activation& act, dnnl::post_ops& ops) {
+  using A = dnnl::algorithm;
+  switch (act.kind) {
+    case ActivationKind::kNone: return true;
+    case ActivationKind::kRelu: ops.append_eltwise(1.0f, A::eltwise_relu, 0.0f, 0.0f); return true;
+    case ActivationKind::kLeakyRelu: ops.append_eltwise(1.0f, A::eltwise_relu, act.alpha, 0.0f); return true;
+    case ActivationKind::kSigmoid: ops.append_eltwise(1.0f, A::eltwise_logistic, 0.0f, 0.0f); return true;
+    case ActivationKind::kTanh: ops.append_eltwise(1.0f, A::eltwise_tanh, 0.0f, 0.0f); return true;
+    case ActivationKind::kGelu: ops.append_eltwise(1.0f, A::eltwise_gelu_erf, 0.0f, 0.0f); return true;
+    case ActivationKind::kGeluTanh: ops.append_eltwise(1.0f, A::eltwise_gelu_tanh, 0.0f, 0.0f); return true;
+    case ActivationKind::kClip: ops.append_eltwise(1.0f, A::eltwise_clip, act.alpha, act.beta); return true;
+    case ActivationKind::kHardSwish: ops.append_eltwise(1.0f, A::eltwise_hardswish, 0.0f, 0.0f); return true;
+    case ActivationKind::kHardSigmoid: return false;  // oneDNN 2.6 has no hardsigmoid eltwise
+  }
+  return false;
+}
+
+}  // namespace tandem

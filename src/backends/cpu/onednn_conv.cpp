@@ -1,0 +1,160 @@
+// 2-D float32 convolution (plain, grouped, depthwise, dilated, strided) through oneDNN, with bias, residual
+// sum (FusedConv's Z) and activation fused as post-ops. Weights are reordered once into oneDNN's preferred
+// blocked layout at build time; activations stay in plain NCHW so neighbouring kernels need no reorders.
+#include <cstring>
+
+#include "backends/cpu/cpu_kernels.h"
+#include "backends/cpu/onednn_common.h"
+
+namespace tandem {
+namespace {
+
+using dnnl::memory;
+
+struct ConvGeometry {
+  std::vector<int64_t> strides, dilations, pad_l, pad_r;
+  int64_t group = 1;
+};
+
+// Pads as ONNX defines them, auto_pad included; the output shape (already inferred) pins SAME's total.
+bool conv_geometry(const OpContext& ctx, ConvGeometry& g) {
+  const Attributes& a = ctx.attrs();
+  const Shape& x = ctx.in(0).shape;
+  const Shape& w = ctx.in(1).shape;
+  const Shape& y = ctx.out(0).shape;
+  size_t spatial = x.size() - 2;
+  g.group = a.get_int("group", 1);
+  g.strides = a.get_ints("strides", std::vector<int64_t>(spatial, 1));
+  g.dilations = a.get_ints("dilations", std::vector<int64_t>(spatial, 1));
+  std::vector<int64_t> pads = a.get_ints("pads", std::vector<int64_t>(2 * spatial, 0));
+  if (g.strides.size() != spatial || g.dilations.size() != spatial || pads.size() != 2 * spatial) return false;
+  std::string auto_pad = a.get_string("auto_pad", "NOTSET");
+  g.pad_l.assign(spatial, 0);
+  g.pad_r.assign(spatial, 0);
+  for (size_t i = 0; i < spatial; ++i) {
+    int64_t k = (w[i + 2] - 1) * g.dilations[i] + 1;
+    if (auto_pad == "NOTSET") {
+      g.pad_l[i] = pads[i];
+      g.pad_r[i] = pads[i + spatial];
+    } else if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
+      int64_t total = std::max<int64_t>(0, (y[i + 2] - 1) * g.strides[i] + k - x[i + 2]);
+      int64_t small = total / 2, big = total - small;
+      g.pad_l[i] = auto_pad == "SAME_UPPER" ? small : big;
+      g.pad_r[i] = auto_pad == "SAME_UPPER" ? big : small;
+    }
+    // Right padding as oneDNN wants it: whatever makes the inferred output size exact.
+    g.pad_r[i] = (y[i + 2] - 1) * g.strides[i] + k - x[i + 2] - g.pad_l[i];
+  }
+  return true;
+}
+
+class OnednnConv final : public Kernel {
+ public:
+  Status prepare(const OpContext& ctx) override {
+    try {
+      return prepare_or_throw(ctx);
+    } catch (const dnnl::error& e) {
+      return Status(Code::kUnsupported, std::string("oneDNN convolution: ") + e.what());
+    }
+  }
+
+  Status prepare_or_throw(const OpContext& ctx) {
+    const Shape& x = ctx.in(0).shape;
+    const Shape& w = ctx.in(1).shape;
+    const Shape& y = ctx.out(0).shape;
+    ConvGeometry g;
+    TANDEM_CHECK_OR_RETURN(conv_geometry(ctx, g), kInvalidArgument, "inconsistent convolution attributes");
+    TANDEM_ASSIGN_OR_RETURN(Activation act, Activation::parse(ctx.attrs().get_string("activation", ""),
+                                                              ctx.attrs().get_floats("activation_params")));
+    has_bias_ = ctx.has_input(2);
+    has_sum_ = ctx.has_input(3);
+
+    memory::dims wdims;
+    if (g.group == 1) {
+      wdims = memory::dims(w.begin(), w.end());
+    } else {
+      wdims = {g.group, w[0] / g.group, w[1], w[2], w[3]};
+    }
+    auto any = memory::format_tag::any;
+    memory::desc src_md = plain_f32_desc(x);
+    memory::desc dst_md = plain_f32_desc(y);
+    memory::desc w_any(wdims, memory::data_type::f32, any);
+    memory::desc b_md({w[0]}, memory::data_type::f32, memory::format_tag::a);
+    memory::dims dil = {g.dilations[0] - 1, g.dilations[1] - 1};
+
+    dnnl::post_ops ops;
+    if (has_sum_) ops.append_binary(dnnl::algorithm::binary_add, dst_md);
+    append_activation(act, ops);
+    dnnl::primitive_attr attr;
+    attr.set_post_ops(ops);
+    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+
+    auto desc = has_bias_ ? dnnl::convolution_forward::desc(
+                                dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src_md, w_any,
+                                b_md, dst_md, {g.strides[0], g.strides[1]}, dil, {g.pad_l[0], g.pad_l[1]},
+                                {g.pad_r[0], g.pad_r[1]})
+                          : dnnl::convolution_forward::desc(
+                                dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src_md, w_any,
+                                dst_md, {g.strides[0], g.strides[1]}, dil, {g.pad_l[0], g.pad_l[1]},
+                                {g.pad_r[0], g.pad_r[1]});
+    dnnl::convolution_forward::primitive_desc pd(desc, attr, onednn_engine());
+
+    // Pack the constant weights once into the layout the chosen implementation wants.
+    const Tensor* wt = ctx.in(1).constant;
+    memory::desc w_user(wdims, memory::data_type::f32,
+                        g.group == 1 ? memory::format_tag::oihw : memory::format_tag::goihw);
+    memory w_src(w_user, onednn_engine(), const_cast<void*>(wt->raw()));
+    memory w_packed(pd.weights_desc(), onednn_engine());
+    dnnl::stream s(onednn_engine());
+    dnnl::reorder(w_src, w_packed).execute(s, w_src, w_packed);
+    s.wait();
+
+    call_.init(dnnl::convolution_forward(pd), pd.impl_info_str());
+    call_.args[DNNL_ARG_SRC] = memory(pd.src_desc(), onednn_engine(), nullptr);
+    call_.args[DNNL_ARG_WEIGHTS] = w_packed;
+    call_.args[DNNL_ARG_DST] = memory(pd.dst_desc(), onednn_engine(), nullptr);
+    if (has_bias_) {
+      bias_ = ctx.in(2).constant->clone();
+      call_.args[DNNL_ARG_BIAS] = memory(pd.bias_desc(), onednn_engine(), bias_.raw());
+    }
+    if (has_sum_) call_.args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1] = memory(dst_md, onednn_engine(), nullptr);
+    call_.add_scratchpad(pd.scratchpad_desc());
+    return Status::ok();
+  }
+
+  Status run(std::span<const Tensor> in, std::span<Tensor> out) override {
+    call_.bind(DNNL_ARG_SRC, in[0].raw());
+    call_.bind(DNNL_ARG_DST, out[0].raw());
+    if (has_sum_) call_.bind(DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, in[3].raw());
+    call_.execute();
+    return Status::ok();
+  }
+
+  std::string impl_name() const override { return call_.impl; }
+
+ private:
+  OnednnCall call_;
+  Tensor bias_;
+  bool has_bias_ = false, has_sum_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<Kernel> make_onednn_conv(const OpContext& ctx) {
+  const Node& n = *ctx.node;
+  bool conv = n.domain.empty() && n.op_type == "Conv";
+  bool fused = n.domain == kTandemDomain && n.op_type == "FusedConv";
+  if (!conv && !fused) return nullptr;
+  if (ctx.in(0).dtype != DType::kFloat32 || ctx.in(0).shape.size() != 4) return nullptr;
+  if (!ctx.in(1).constant || (ctx.has_input(2) && !ctx.in(2).constant)) return nullptr;
+  if (fused) {
+    auto act = Activation::parse(n.attrs.get_string("activation", ""), n.attrs.get_floats("activation_params"));
+    dnnl::post_ops probe;
+    if (!act.is_ok() || !append_activation(*act, probe)) return nullptr;
+  }
+  ConvGeometry g;
+  if (!conv_geometry(ctx, g)) return nullptr;
+  return std::make_unique<OnednnConv>();
+}
+
+}  // namespace tandem

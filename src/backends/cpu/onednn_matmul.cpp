@@ -1,0 +1,110 @@
+// float32 MatMul / FusedMatMul (bias + activation) through oneDNN, batch dimensions broadcast.
+// A constant B (a Linear layer's weight) is packed once at build time into oneDNN's preferred layout.
+#include "backends/cpu/cpu_kernels.h"
+#include "backends/cpu/onednn_common.h"
+
+namespace tandem {
+namespace {
+
+using dnnl::memory;
+
+Shape left_pad(const Shape& s, size_t rank) {
+  Shape out(rank - s.size(), 1);
+  out.insert(out.end(), s.begin(), s.end());
+  return out;
+}
+
+class OnednnMatMul final : public Kernel {
+ public:
+  Status prepare(const OpContext& ctx) override {
+    try {
+      return prepare_or_throw(ctx);
+    } catch (const dnnl::error& e) {
+      return Status(Code::kUnsupported, std::string("oneDNN matmul: ") + e.what());
+    }
+  }
+
+  Status prepare_or_throw(const OpContext& ctx) {
+    const Shape& y = ctx.out(0).shape;
+    size_t rank = y.size();
+    Shape a = left_pad(ctx.in(0).shape, rank), b = left_pad(ctx.in(1).shape, rank);
+    TANDEM_ASSIGN_OR_RETURN(Activation act, Activation::parse(ctx.attrs().get_string("activation", ""),
+                                                              ctx.attrs().get_floats("activation_params")));
+    has_bias_ = ctx.has_input(2);
+    const_b_ = ctx.in(1).constant != nullptr;
+    memory::desc a_md = plain_f32_desc(a), y_md = plain_f32_desc(y);
+    memory::desc b_md = const_b_ ? memory::desc(memory::dims(b.begin(), b.end()), memory::data_type::f32,
+                                                memory::format_tag::any)
+                                 : plain_f32_desc(b);
+    Shape bias_shape(rank, 1);
+    bias_shape.back() = y.back();
+    memory::desc bias_md = plain_f32_desc(bias_shape);
+
+    dnnl::post_ops ops;
+    append_activation(act, ops);
+    dnnl::primitive_attr attr;
+    attr.set_post_ops(ops);
+    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+    auto desc = has_bias_ ? dnnl::matmul::desc(a_md, b_md, bias_md, y_md) : dnnl::matmul::desc(a_md, b_md, y_md);
+    dnnl::matmul::primitive_desc pd(desc, attr, onednn_engine());
+
+    call_.init(dnnl::matmul(pd), pd.impl_info_str());
+    call_.args[DNNL_ARG_SRC] = memory(pd.src_desc(), onednn_engine(), nullptr);
+    call_.args[DNNL_ARG_DST] = memory(pd.dst_desc(), onednn_engine(), nullptr);
+    if (const_b_) {
+      memory b_user(plain_f32_desc(b), onednn_engine(), const_cast<void*>(ctx.in(1).constant->raw()));
+      memory b_packed(pd.weights_desc(), onednn_engine());
+      dnnl::stream s(onednn_engine());
+      dnnl::reorder(b_user, b_packed).execute(s, b_user, b_packed);
+      s.wait();
+      call_.args[DNNL_ARG_WEIGHTS] = b_packed;
+    } else {
+      call_.args[DNNL_ARG_WEIGHTS] = memory(pd.weights_desc(), onednn_engine(), nullptr);
+    }
+    if (has_bias_) {
+      bias_ = ctx.in(2).constant->clone();
+      call_.args[DNNL_ARG_BIAS] = memory(bias_md, onednn_engine(), bias_.raw());
+    }
+    call_.add_scratchpad(pd.scratchpad_desc());
+    return Status::ok();
+  }
+
+  Status run(std::span<const Tensor> in, std::span<Tensor> out) override {
+    call_.bind(DNNL_ARG_SRC, in[0].raw());
+    if (!const_b_) call_.bind(DNNL_ARG_WEIGHTS, in[1].raw());
+    call_.bind(DNNL_ARG_DST, out[0].raw());
+    call_.execute();
+    return Status::ok();
+  }
+
+  std::string impl_name() const override { return call_.impl; }
+
+ private:
+  OnednnCall call_;
+  Tensor bias_;
+  bool has_bias_ = false, const_b_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<Kernel> make_onednn_matmul(const OpContext& ctx) {
+  const Node& n = *ctx.node;
+  bool matmul = n.domain.empty() && n.op_type == "MatMul";
+  bool fused = n.domain == kTandemDomain && n.op_type == "FusedMatMul";
+  if (!matmul && !fused) return nullptr;
+  if (ctx.in(0).dtype != DType::kFloat32 || ctx.in(1).dtype != DType::kFloat32) return nullptr;
+  // 1-D operands change MatMul's shape rules; oneDNN supports up to 12 dims.
+  if (ctx.in(0).shape.size() < 2 || ctx.in(1).shape.size() < 2 || ctx.out(0).shape.size() > 12) return nullptr;
+  if (ctx.has_input(2)) {
+    const TensorInfo& bias = ctx.in(2);
+    if (!bias.constant || bias.shape.size() != 1 || bias.shape[0] != ctx.out(0).shape.back()) return nullptr;
+  }
+  if (fused) {
+    auto act = Activation::parse(n.attrs.get_string("activation", ""), n.attrs.get_floats("activation_params"));
+    dnnl::post_ops probe;
+    if (!act.is_ok() || !append_activation(*act, probe)) return nullptr;
+  }
+  return std::make_unique<OnednnMatMul>();
+}
+
+}  // namespace tandem

@@ -1,0 +1,170 @@
+// Bad input through the real CLI: a missing, truncated or non-ONNX file, a cycle, a missing initializer,
+// unsupported operators, a wrong input shape. Each must give exactly one stderr line naming the problem
+// and a non-zero exit, never a crash or a hang.
+#include <gtest/gtest.h>
+#include <onnx/onnx_pb.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <sys/wait.h>
+
+#include "io/npy.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct CliResult {
+  int exit_code = 0;
+  std::string err;
+};
+
+CliResult run_cli(const std::string& args) {
+  fs::path err_file = fs::temp_directory_path() / ("tandem_cli_err_" + std::to_string(::getpid()));
+  std::string cmd = "timeout 60 " + std::string(TANDEM_CLI) + " " + args + " >/dev/null 2>" + err_file.string();
+  int status = std::system(cmd.c_str());
+  CliResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  std::ifstream f(err_file);
+  r.err.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+  fs::remove(err_file);
+  return r;
+}
+
+void expect_one_line_error(const CliResult& r, const std::string& needle) {
+  EXPECT_EQ(r.exit_code, 1) << r.err;  // 1 = reported error; 124 = hang, >128 = crash
+  ASSERT_FALSE(r.err.empty());
+  EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "more than one line: " << r.err;
+  EXPECT_NE(r.err.find(needle), std::string::npos) << "expected '" << needle << "' in: " << r.err;
+}
+
+class BadInput : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("tandem_bad_input_" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // x[1,3,8,8] -> Conv(W[4,3,3,3], pad 1) -> Relu -> y
+  onnx::ModelProto small_model() {
+    onnx::ModelProto m;
+    m.set_ir_version(8);
+    m.add_opset_import()->set_version(17);
+    onnx::GraphProto* g = m.mutable_graph();
+    g->set_name("small");
+    auto add_io = [](onnx::ValueInfoProto* v, const std::string& name, std::vector<int64_t> dims) {
+      v->set_name(name);
+      auto* t = v->mutable_type()->mutable_tensor_type();
+      t->set_elem_type(onnx::TensorProto::FLOAT);
+      for (int64_t d : dims) t->mutable_shape()->add_dim()->set_dim_value(d);
+    };
+    add_io(g->add_input(), "x", {1, 3, 8, 8});
+    add_io(g->add_output(), "y", {1, 4, 8, 8});
+    onnx::TensorProto* w = g->add_initializer();
+    w->set_name("W");
+    w->set_data_type(onnx::TensorProto::FLOAT);
+    for (int64_t d : {4, 3, 3, 3}) w->add_dims(d);
+    for (int i = 0; i < 4 * 3 * 3 * 3; ++i) w->add_float_data(0.01f * static_cast<float>(i % 7));
+    onnx::NodeProto* conv = g->add_node();
+    conv->set_op_type("Conv");
+    conv->set_name("conv1");
+    conv->add_input("x");
+    conv->add_input("W");
+    conv->add_output("c");
+    onnx::AttributeProto* pads = conv->add_attribute();
+    pads->set_name("pads");
+    pads->set_type(onnx::AttributeProto::INTS);
+    for (int i = 0; i < 4; ++i) pads->add_ints(1);
+    onnx::NodeProto* relu = g->add_node();
+    relu->set_op_type("Relu");
+    relu->set_name("relu1");
+    relu->add_input("c");
+    relu->add_output("y");
+    return m;
+  }
+
+  std::string write(const onnx::ModelProto& m, const std::string& name) {
+    std::string path = (dir_ / name).string();
+    std::ofstream f(path, std::ios::binary);
+    m.SerializeToOstream(&f);
+    return path;
+  }
+  std::string write_bytes(const std::string& bytes, const std::string& name) {
+    std::string path = (dir_ / name).string();
+    std::ofstream(path, std::ios::binary) << bytes;
+    return path;
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(BadInput, ValidModelRuns) {
+  CliResult r = run_cli("run " + write(small_model(), "ok.onnx"));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+TEST_F(BadInput, MissingModelFile) {
+  expect_one_line_error(run_cli("run " + (dir_ / "nope.onnx").string()), "cannot open");
+}
+
+TEST_F(BadInput, NotOnnx) {
+  expect_one_line_error(run_cli("run " + write_bytes("hello, this is not a model\n", "text.onnx")),
+                        "not a valid ONNX model");
+}
+
+TEST_F(BadInput, TruncatedModel) {
+  std::string bytes = small_model().SerializeAsString();
+  expect_one_line_error(run_cli("run " + write_bytes(bytes.substr(0, bytes.size() / 2), "cut.onnx")),
+                        "ONNX model");
+}
+
+TEST_F(BadInput, EmptyFile) {
+  expect_one_line_error(run_cli("run " + write_bytes("", "empty.onnx")), "empty");
+}
+
+TEST_F(BadInput, Cycle) {
+  onnx::ModelProto m = small_model();
+  // relu1 now also feeds conv1's input: conv1 -> relu1 -> conv1.
+  m.mutable_graph()->mutable_node(0)->set_input(0, "y");
+  expect_one_line_error(run_cli("run " + write(m, "cycle.onnx")), "cycle");
+}
+
+TEST_F(BadInput, MissingInitializer) {
+  onnx::ModelProto m = small_model();
+  m.mutable_graph()->mutable_initializer()->Clear();
+  CliResult r = run_cli("run " + write(m, "noinit.onnx"));
+  expect_one_line_error(r, "'W'");
+  EXPECT_NE(r.err.find("conv1"), std::string::npos) << r.err;
+}
+
+TEST_F(BadInput, UnsupportedOperatorsAreAllListed) {
+  onnx::ModelProto m = small_model();
+  m.mutable_graph()->mutable_node(0)->set_op_type("FancyConv");
+  m.mutable_graph()->mutable_node(1)->set_op_type("FancyRelu");
+  CliResult r = run_cli("run " + write(m, "unsupported.onnx"));
+  expect_one_line_error(r, "2 node(s)");
+  EXPECT_NE(r.err.find("'conv1' (FancyConv)"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("'relu1' (FancyRelu)"), std::string::npos) << r.err;
+}
+
+TEST_F(BadInput, WrongInputShape) {
+  std::string npy = (dir_ / "small.npy").string();
+  ASSERT_TRUE(tandem::save_npy(tandem::Tensor::make(tandem::DType::kFloat32, {1, 3, 4, 4}), npy).is_ok());
+  CliResult r = run_cli("run " + write(small_model(), "ok.onnx") + " --input " + npy);
+  expect_one_line_error(r, "expects shape [1,3,8,8]");
+}
+
+TEST_F(BadInput, MissingInputFile) {
+  expect_one_line_error(run_cli("run " + write(small_model(), "ok.onnx") + " --input " + (dir_ / "x.npy").string()),
+                        "cannot open");
+}
+
+TEST_F(BadInput, BadShapeFlag) {
+  expect_one_line_error(run_cli("run " + write(small_model(), "ok.onnx") + " --shape 8xq"), "bad shape");
+}
+
+}  // namespace

@@ -1,0 +1,80 @@
+// `tandem inspect`: inputs, outputs, operator counts, parameters and FLOPs (per node and in total).
+#include <iomanip>
+#include <iostream>
+
+#include "backends/cpu/cpu_engine.h"
+#include "command.h"
+#include "ir/graph.h"
+
+namespace tandem::cli {
+namespace {
+
+struct InspectOptions {
+  std::string model;
+  std::vector<std::string> shapes;
+  bool per_node = false;
+};
+
+std::string port_shape(const PortInfo& p) {
+  std::string s = "[";
+  for (size_t i = 0; i < p.shape.size(); ++i) {
+    if (i) s += ",";
+    bool named = i < p.dim_names.size() && !p.dim_names[i].empty();
+    s += p.shape[i] >= 0 ? std::to_string(p.shape[i]) : (named ? p.dim_names[i] : "?");
+  }
+  return s + "]";
+}
+
+Status inspect_command(const InspectOptions& o) {
+  TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Session::load(o.model, SessionOptions{}));
+  const Graph& g = session->graph();
+  std::cout << "model " << o.model << "\n";
+  for (const auto& [domain, version] : g.opsets)
+    std::cout << "  opset " << (domain.empty() ? "ai.onnx" : domain) << " " << version << "\n";
+  for (const PortInfo& p : session->inputs())
+    std::cout << "  input  " << p.name << " " << dtype_name(p.dtype) << " " << port_shape(p) << "\n";
+  for (const PortInfo& p : session->outputs())
+    std::cout << "  output " << p.name << " " << dtype_name(p.dtype) << " " << port_shape(p) << "\n";
+  std::map<std::string, int> ops;
+  for (Node* n : g.live_nodes()) ++ops[n->op_type];
+  double params = 0;
+  for (const auto& v : g.values())
+    if (v->is_constant() && dtype_is_float(v->dtype)) params += static_cast<double>(v->constant->numel());
+  std::cout << "  nodes " << g.node_count() << ", parameters " << std::fixed << std::setprecision(3) << params / 1e6
+            << " M\n  operators:";
+  for (const auto& [op, count] : ops) std::cout << " " << op << "=" << count;
+  std::cout << "\n";
+
+  auto shapes = resolve_shapes(session->inputs(), o.shapes);
+  TANDEM_RETURN_IF_ERROR(shapes.status());
+  auto engine = session->engine_for(*shapes);
+  if (!engine.is_ok()) {
+    std::cout << "  FLOPs: unknown until input shapes are fixed (" << engine.status().message() << ")\n";
+    return Status::ok();
+  }
+  double total = 0;
+  for (const StepInfo& s : (*engine)->steps()) total += s.flops;
+  std::cout << "  after specialisation and fusion: " << (*engine)->steps().size() << " kernels, arena "
+            << std::setprecision(1) << static_cast<double>((*engine)->arena_bytes()) / (1 << 20) << " MiB\n";
+  if (o.per_node) {
+    std::cout << "  per node (GFLOP, kernel):\n";
+    for (const StepInfo& s : (*engine)->steps())
+      std::cout << "    " << std::setw(8) << std::setprecision(4) << s.flops / 1e9 << "  " << s.op_type << " "
+                << s.node_name << "  [" << s.impl << "]\n";
+  }
+  std::cout << "  total " << std::setprecision(3) << total / 1e9 << " GFLOP\n";
+  return Status::ok();
+}
+
+}  // namespace
+
+void add_inspect_command(CLI::App& app, CommandResult& result) {
+  auto o = std::make_shared<InspectOptions>();
+  CLI::App* cmd = app.add_subcommand("inspect", "Show a model's inputs, outputs, operators, parameters and FLOPs");
+  cmd->add_option("model", o->model, "ONNX model")->required();
+  cmd->add_option("--shape", o->shapes, "HxW for NCHW inputs, or name=AxBxCxD (needed for FLOPs of dynamic models)");
+  cmd->add_flag("--per-node", o->per_node, "List every kernel with its FLOPs and implementation");
+  cmd->callback([o, &result] { result.status = inspect_command(*o); });
+}
+
+}  // namespace tandem::cli

@@ -1,0 +1,121 @@
+// `tandem run`: one model on given or generated inputs; writes outputs as .npy and reports timing.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "backends/cpu/cpu_engine.h"
+#include "command.h"
+#include "io/npy.h"
+
+namespace tandem::cli {
+namespace {
+
+struct RunOptions {
+  std::string model;
+  std::vector<std::string> inputs;
+  std::vector<std::string> shapes;
+  int threads = 1;
+  int iterations = 1;
+  int warmup = 0;
+  std::string output_dir;
+  std::string times_json;
+};
+
+void print_output_summary(const TensorDesc& d, const Tensor& t) {
+  std::cout << "  output " << d.name << " " << dtype_name(t.dtype()) << " " << shape_to_string(t.shape());
+  if (t.dtype() == DType::kFloat32 && t.numel() > 0) {
+    const float* p = t.data<float>();
+    double lo = p[0], hi = p[0], sum = 0;
+    for (int64_t i = 0; i < t.numel(); ++i) {
+      lo = std::min<double>(lo, p[i]);
+      hi = std::max<double>(hi, p[i]);
+      sum += p[i];
+    }
+    std::cout << "  min " << lo << " max " << hi << " mean " << sum / static_cast<double>(t.numel());
+  }
+  std::cout << "\n";
+}
+
+Status run_command(const RunOptions& o) {
+  SessionOptions so;
+  so.threads = o.threads;
+  auto t_load = std::chrono::steady_clock::now();
+  TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Session::load(o.model, so));
+  const auto& ports = session->inputs();
+  TANDEM_CHECK_OR_RETURN(o.inputs.empty() || o.inputs.size() == ports.size(), kInvalidArgument,
+                         "the model has %zu inputs, --input gave %zu", ports.size(), o.inputs.size());
+  TANDEM_ASSIGN_OR_RETURN(auto shapes, resolve_shapes(ports, o.shapes));
+  std::vector<Tensor> inputs;
+  for (size_t i = 0; i < ports.size(); ++i) {
+    if (o.inputs.empty()) {
+      inputs.push_back(generated_input(ports[i], shapes[ports[i].name], 1234 + i));
+    } else {
+      TANDEM_ASSIGN_OR_RETURN(Tensor t, load_input(o.inputs[i], ports[i], shapes[ports[i].name]));
+      shapes[ports[i].name] = t.shape();
+      inputs.push_back(std::move(t));
+    }
+  }
+  TANDEM_ASSIGN_OR_RETURN(CpuEngine * engine, session->engine_for(shapes));
+  double build_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t_load).count();
+  std::vector<Tensor> outputs;
+  for (const TensorDesc& d : engine->outputs()) outputs.push_back(Tensor::make(d.dtype, d.shape));
+  for (int i = 0; i < o.warmup; ++i) TANDEM_RETURN_IF_ERROR(engine->run(inputs, outputs));
+  std::vector<double> times;
+  for (int i = 0; i < o.iterations; ++i) {
+    auto t0 = std::chrono::steady_clock::now();
+    TANDEM_RETURN_IF_ERROR(engine->run(inputs, outputs));
+    times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::vector<double> sorted = times;
+  std::sort(sorted.begin(), sorted.end());
+  double median = sorted.size() % 2 ? sorted[sorted.size() / 2]
+                                    : (sorted[sorted.size() / 2 - 1] + sorted[sorted.size() / 2]) / 2;
+  std::cout << "model " << o.model << "\n";
+  for (size_t i = 0; i < ports.size(); ++i)
+    std::cout << "  input " << ports[i].name << " " << shape_to_string(inputs[i].shape())
+              << (o.inputs.empty() ? " (generated)" : " from " + o.inputs[i]) << "\n";
+  for (size_t i = 0; i < outputs.size(); ++i) print_output_summary(engine->outputs()[i], outputs[i]);
+  std::cout << "  load+build " << build_ms << " ms; " << o.threads << " thread(s); " << o.iterations
+            << " run(s): median " << median << " ms, min " << sorted.front() << " ms, max " << sorted.back()
+            << " ms\n";
+  if (!o.output_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(o.output_dir, ec);
+    TANDEM_CHECK_OR_RETURN(!ec, kIoError, "cannot create '%s': %s", o.output_dir.c_str(), ec.message().c_str());
+    for (size_t i = 0; i < outputs.size(); ++i) {
+      std::string name = engine->outputs()[i].name;
+      std::replace_if(name.begin(), name.end(), [](char c) { return c == '/' || c == ':'; }, '_');
+      TANDEM_RETURN_IF_ERROR(save_npy(outputs[i], o.output_dir + "/" + name + ".npy"));
+    }
+    std::cout << "  wrote " << outputs.size() << " output(s) to " << o.output_dir << "\n";
+  }
+  if (!o.times_json.empty()) {
+    std::ofstream f(o.times_json);
+    TANDEM_CHECK_OR_RETURN(f.good(), kIoError, "cannot write '%s'", o.times_json.c_str());
+    f << nlohmann::json{{"times_ms", times}, {"build_ms", build_ms}, {"threads", o.threads}}.dump() << "\n";
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+void add_run_command(CLI::App& app, CommandResult& result) {
+  auto o = std::make_shared<RunOptions>();
+  CLI::App* cmd = app.add_subcommand("run", "Run a model on inputs (.npy, .pb, image) or a generated input");
+  cmd->add_option("model", o->model, "ONNX model")->required();
+  cmd->add_option("--input", o->inputs, "One file per model input: .npy, .pb (TensorProto) or an image");
+  cmd->add_option("--shape", o->shapes, "HxW for NCHW inputs, or name=AxBxCxD");
+  cmd->add_option("--threads", o->threads, "Threads per kernel")->check(CLI::Range(1, 256));
+  cmd->add_option("--iterations", o->iterations, "Timed runs")->check(CLI::Range(1, 1000000));
+  cmd->add_option("--warmup", o->warmup, "Untimed runs first")->check(CLI::Range(0, 1000000));
+  cmd->add_option("--output-dir", o->output_dir, "Write each output as NAME.npy here");
+  cmd->add_option("--times-json", o->times_json, "Write per-iteration times (ms) as JSON");
+  cmd->callback([o, &result] { result.status = run_command(*o); });
+}
+
+}  // namespace tandem::cli
