@@ -4,7 +4,9 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iomanip>
 #include <iostream>
+#include <map>
 
 #include <nlohmann/json.hpp>
 
@@ -24,6 +26,7 @@ struct RunOptions {
   int warmup = 0;
   std::string output_dir;
   std::string times_json;
+  bool profile = false;
 };
 
 void print_output_summary(const TensorDesc& d, const Tensor& t) {
@@ -39,6 +42,29 @@ void print_output_summary(const TensorDesc& d, const Tensor& t) {
     std::cout << "  min " << lo << " max " << hi << " mean " << sum / static_cast<double>(t.numel());
   }
   std::cout << "\n";
+}
+
+// Per-operator-type time over separate, timed-per-step runs (so the timing runs above stay undisturbed).
+void print_profile(CpuEngine& engine, const std::vector<Tensor>& inputs, std::vector<Tensor>& outputs, int iterations) {
+  std::vector<double> step_seconds(engine.steps().size(), 0.0);
+  for (int i = 0; i < iterations; ++i)
+    if (!engine.run(inputs, outputs, &step_seconds).is_ok()) return;
+  std::map<std::string, std::pair<double, int>> by_op;
+  double total = 0;
+  for (size_t s = 0; s < step_seconds.size(); ++s) {
+    const StepInfo& info = engine.steps()[s];
+    auto& slot = by_op[info.op_type + " [" + info.impl + "]"];
+    slot.first += step_seconds[s] / iterations;
+    slot.second += 1;
+    total += step_seconds[s] / iterations;
+  }
+  std::vector<std::pair<double, std::string>> rows;
+  for (const auto& [name, v] : by_op) rows.push_back({v.first, name + " x" + std::to_string(v.second)});
+  std::sort(rows.rbegin(), rows.rend());
+  std::cout << "  profile (mean ms per run, by operator and kernel):\n";
+  for (const auto& [sec, name] : rows)
+    std::cout << "    " << std::fixed << std::setprecision(2) << std::setw(8) << sec * 1e3 << " ms " << std::setw(5)
+              << std::setprecision(1) << 100 * sec / total << "%  " << name << "\n";
 }
 
 Status run_command(const RunOptions& o) {
@@ -94,6 +120,7 @@ Status run_command(const RunOptions& o) {
     }
     std::cout << "  wrote " << outputs.size() << " output(s) to " << o.output_dir << "\n";
   }
+  if (o.profile) print_profile(*engine, inputs, outputs, o.iterations);
   if (!o.times_json.empty()) {
     std::ofstream f(o.times_json);
     TANDEM_CHECK_OR_RETURN(f.good(), kIoError, "cannot write '%s'", o.times_json.c_str());
@@ -115,6 +142,7 @@ void add_run_command(CLI::App& app, CommandResult& result) {
   cmd->add_option("--warmup", o->warmup, "Untimed runs first")->check(CLI::Range(0, 1000000));
   cmd->add_option("--output-dir", o->output_dir, "Write each output as NAME.npy here");
   cmd->add_option("--times-json", o->times_json, "Write per-iteration times (ms) as JSON");
+  cmd->add_flag("--profile", o->profile, "Also time every kernel (separate runs) and print time per operator");
   cmd->callback([o, &result] { result.status = run_command(*o); });
 }
 

@@ -1,0 +1,128 @@
+// float32 pointwise activations (Relu, Sigmoid, Tanh, Gelu, LeakyRelu, Clip, HardSwish) and Softmax through
+// oneDNN: its JIT kernels vectorise exp/erf, which the portable reference loops leave to libm per element.
+#include "backends/cpu/cpu_kernels.h"
+#include "backends/cpu/onednn_common.h"
+#include "ops/broadcast.h"
+
+namespace tandem {
+namespace {
+
+using dnnl::memory;
+
+// Activation described by a standalone op node, or nothing if the node is not one we map.
+bool activation_of(const OpContext& ctx, Activation& act) {
+  const Node& n = *ctx.node;
+  const Attributes& a = n.attrs;
+  if (n.domain == kTandemDomain && n.op_type == "Gelu") {
+    act.kind = a.get_string("approximate", "none") == "tanh" ? ActivationKind::kGeluTanh : ActivationKind::kGelu;
+    return true;
+  }
+  if (!n.domain.empty()) return false;
+  if (n.op_type == "Relu") act.kind = ActivationKind::kRelu;
+  else if (n.op_type == "Sigmoid") act.kind = ActivationKind::kSigmoid;
+  else if (n.op_type == "Tanh") act.kind = ActivationKind::kTanh;
+  else if (n.op_type == "HardSwish") act.kind = ActivationKind::kHardSwish;
+  else if (n.op_type == "LeakyRelu") {
+    act.kind = ActivationKind::kLeakyRelu;
+    act.alpha = a.get_float("alpha", 0.01f);
+  } else {
+    return false;
+  }
+  return true;
+}
+
+class OnednnEltwise final : public Kernel {
+ public:
+  explicit OnednnEltwise(Activation act) : act_(act) {}
+  Status prepare(const OpContext& ctx) override {
+    try {
+      memory::desc md = plain_f32_desc({shape_numel(ctx.in(0).shape)});
+      dnnl::post_ops probe;
+      TANDEM_CHECK_OR_RETURN(append_activation(act_, probe), kUnsupported, "no oneDNN eltwise for %s",
+                             act_.name().c_str());
+      // Reuse the activation -> eltwise mapping of the fused post-ops, so both paths compute the same thing.
+      float scale = 1, alpha = 0, beta = 0;
+      dnnl::algorithm alg = dnnl::algorithm::undef;
+      probe.get_params_eltwise(0, scale, alg, alpha, beta);
+      dnnl::eltwise_forward::desc d(dnnl::prop_kind::forward_inference, alg, md, alpha, beta);
+      dnnl::primitive_attr attr;
+      attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+      dnnl::eltwise_forward::primitive_desc pd(d, attr, onednn_engine());
+      call_.init(dnnl::eltwise_forward(pd), pd.impl_info_str());
+      call_.args[DNNL_ARG_SRC] = memory(md, onednn_engine(), nullptr);
+      call_.args[DNNL_ARG_DST] = memory(md, onednn_engine(), nullptr);
+      call_.add_scratchpad(pd.scratchpad_desc());
+    } catch (const dnnl::error& e) {
+      return Status(Code::kUnsupported, std::string("oneDNN eltwise: ") + e.what());
+    }
+    return Status::ok();
+  }
+  Status run(std::span<const Tensor> in, std::span<Tensor> out) override {
+    call_.bind(DNNL_ARG_SRC, in[0].raw());
+    call_.bind(DNNL_ARG_DST, out[0].raw());
+    call_.execute();
+    return Status::ok();
+  }
+  std::string impl_name() const override { return call_.impl; }
+
+ private:
+  Activation act_;
+  OnednnCall call_;
+};
+
+class OnednnSoftmax final : public Kernel {
+ public:
+  explicit OnednnSoftmax(int axis) : axis_(axis) {}
+  Status prepare(const OpContext& ctx) override {
+    try {
+      memory::desc md = plain_f32_desc(ctx.in(0).shape);
+      dnnl::softmax_forward::desc d(dnnl::prop_kind::forward_inference, md, axis_);
+      dnnl::primitive_attr attr;
+      attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+      dnnl::softmax_forward::primitive_desc pd(d, attr, onednn_engine());
+      call_.init(dnnl::softmax_forward(pd), pd.impl_info_str());
+      call_.args[DNNL_ARG_SRC] = memory(md, onednn_engine(), nullptr);
+      call_.args[DNNL_ARG_DST] = memory(md, onednn_engine(), nullptr);
+      call_.add_scratchpad(pd.scratchpad_desc());
+    } catch (const dnnl::error& e) {
+      return Status(Code::kUnsupported, std::string("oneDNN softmax: ") + e.what());
+    }
+    return Status::ok();
+  }
+  Status run(std::span<const Tensor> in, std::span<Tensor> out) override {
+    call_.bind(DNNL_ARG_SRC, in[0].raw());
+    call_.bind(DNNL_ARG_DST, out[0].raw());
+    call_.execute();
+    return Status::ok();
+  }
+  std::string impl_name() const override { return call_.impl; }
+
+ private:
+  int axis_;
+  OnednnCall call_;
+};
+
+}  // namespace
+
+std::unique_ptr<Kernel> make_onednn_eltwise(const OpContext& ctx) {
+  Activation act;
+  if (!activation_of(ctx, act) || ctx.in(0).dtype != DType::kFloat32 || shape_numel(ctx.in(0).shape) == 0)
+    return nullptr;
+  return std::make_unique<OnednnEltwise>(act);
+}
+
+std::unique_ptr<Kernel> make_onednn_softmax(const OpContext& ctx) {
+  const Node& n = *ctx.node;
+  if (!n.domain.empty() || n.op_type != "Softmax" || ctx.in(0).dtype != DType::kFloat32) return nullptr;
+  int64_t rank = static_cast<int64_t>(ctx.in(0).shape.size());
+  if (rank == 0 || shape_numel(ctx.in(0).shape) == 0) return nullptr;
+  int64_t axis = n.attrs.get_int("axis", ctx.opset >= 13 ? -1 : 1);
+  auto norm = normalize_axis(axis, rank);
+  if (!norm.is_ok()) return nullptr;
+  // Before opset 13 Softmax flattens [axis, rank) into one dimension; that equals a single-axis softmax
+  // only when axis is the last dimension.
+  if (ctx.opset < 13 && *norm != rank - 1) return nullptr;
+  return std::make_unique<OnednnSoftmax>(static_cast<int>(*norm));
+}
+
+}  // namespace tandem
