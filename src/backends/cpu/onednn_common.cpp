@@ -1,6 +1,8 @@
 // oneDNN engine and descriptor helpers.
 #include "backends/cpu/onednn_common.h"
 
+#include <atomic>
+
 namespace tandem {
 
 dnnl::engine& onednn_engine() {
@@ -14,6 +16,29 @@ dnnl::memory::desc plain_f32_desc(const Shape& shape) {
   for (int i = static_cast<int>(shape.size()) - 2; i >= 0; --i)
     strides[static_cast<size_t>(i)] = strides[static_cast<size_t>(i) + 1] * shape[static_cast<size_t>(i) + 1];
   return dnnl::memory::desc(dims, dnnl::memory::data_type::f32, strides);
+}
+
+namespace {
+// Process-wide, not per thread: oneDNN also allocates on its OpenMP workers during an execute.
+std::atomic<int> g_execute_depth{0};
+}  // namespace
+
+bool in_onednn_execute() { return g_execute_depth > 0; }
+OnednnExecuteScope::OnednnExecuteScope() { ++g_execute_depth; }
+OnednnExecuteScope::~OnednnExecuteScope() { --g_execute_depth; }
+
+void execute_primitive(const dnnl::primitive& p, dnnl::stream& s, const std::vector<dnnl_exec_arg_t>& args) {
+  OnednnExecuteScope scope;
+  dnnl::error::wrap_c_api(dnnl_primitive_execute(p.get(), s.get(), static_cast<int>(args.size()), args.data()),
+                          "could not execute a primitive");
+  dnnl::error::wrap_c_api(dnnl_stream_wait(s.get()), "could not wait on a stream");
+}
+
+void execute_reorder(const dnnl::reorder& r, dnnl::stream& s, const dnnl::memory& from, const dnnl::memory& to) {
+  const dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, from.get()}, {DNNL_ARG_TO, to.get()}};
+  OnednnExecuteScope scope;
+  dnnl::error::wrap_c_api(dnnl_primitive_execute(r.get(), s.get(), 2, args), "could not execute a reorder");
+  dnnl::error::wrap_c_api(dnnl_stream_wait(s.get()), "could not wait on a stream");
 }
 
 bool append_activation(const Activation& act, dnnl::post_ops& ops) {

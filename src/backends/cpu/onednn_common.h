@@ -20,6 +20,24 @@ dnnl::memory::desc plain_f32_desc(const Shape& shape);
 // Appends `act` as an eltwise post-op; false when oneDNN has no equivalent (caller falls back).
 bool append_activation(const Activation& act, dnnl::post_ops& ops);
 
+// True while any thread is inside a oneDNN primitive execution. oneDNN 2.6 builds a small argument
+// map inside every execute (its exec_ctx_t), which Tandem cannot avoid; tests use this to tell those
+// allocations apart from Tandem's own, which must be none.
+bool in_onednn_execute();
+
+class OnednnExecuteScope {
+ public:
+  OnednnExecuteScope();
+  ~OnednnExecuteScope();
+  OnednnExecuteScope(const OnednnExecuteScope&) = delete;
+  OnednnExecuteScope& operator=(const OnednnExecuteScope&) = delete;
+};
+
+// Runs a primitive through the C API with an argument array built once: the C++ wrapper's execute()
+// copies the argument map into a fresh vector on every call.
+void execute_primitive(const dnnl::primitive& p, dnnl::stream& s, const std::vector<dnnl_exec_arg_t>& args);
+void execute_reorder(const dnnl::reorder& r, dnnl::stream& s, const dnnl::memory& from, const dnnl::memory& to);
+
 // A primitive plus its argument map built once; run() only swaps data pointers (no allocation).
 struct OnednnCall {
   dnnl::primitive primitive;
@@ -36,9 +54,13 @@ struct OnednnCall {
   void add_scratchpad(const dnnl::memory::desc& desc) { args[DNNL_ARG_SCRATCHPAD] = dnnl::memory(desc, onednn_engine()); }
   void bind(int arg, const void* data) { args.at(arg).set_data_handle(const_cast<void*>(data)); }
   void execute() {
-    primitive.execute(stream, args);
-    stream.wait();
+    if (c_args.size() != args.size()) {  // first run: freeze the argument list
+      c_args.clear();
+      for (const auto& [arg, mem] : args) c_args.push_back({arg, mem.get()});
+    }
+    execute_primitive(primitive, stream, c_args);
   }
+  std::vector<dnnl_exec_arg_t> c_args;
 };
 
 }  // namespace tandem

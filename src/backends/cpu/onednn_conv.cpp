@@ -143,7 +143,7 @@ class OnednnConv final : public Kernel {
   Status run(std::span<const Tensor> in, std::span<Tensor> out) override {
     if (src_blocked_) {
       src_user_.set_data_handle(const_cast<void*>(in[0].raw()));
-      src_reorder_.execute(call_.stream, src_user_, src_blocked_);
+      execute_reorder(src_reorder_, call_.stream, src_user_, src_blocked_);
     } else {
       call_.bind(DNNL_ARG_SRC, in[0].raw());
     }
@@ -152,8 +152,7 @@ class OnednnConv final : public Kernel {
     call_.execute();
     if (dst_blocked_) {
       dst_user_.set_data_handle(out[0].raw());
-      dst_reorder_.execute(call_.stream, dst_blocked_, dst_user_);
-      call_.stream.wait();
+      execute_reorder(dst_reorder_, call_.stream, dst_blocked_, dst_user_);
     }
     return Status::ok();
   }
@@ -164,8 +163,7 @@ class OnednnConv final : public Kernel {
   void stage_residual(const Tensor& z, Tensor& out) {
     if (dst_blocked_) {
       dst_user_.set_data_handle(const_cast<void*>(z.raw()));
-      dst_reorder_back_.execute(call_.stream, dst_user_, dst_blocked_);
-      call_.stream.wait();
+      execute_reorder(dst_reorder_back_, call_.stream, dst_user_, dst_blocked_);
     } else if (out.raw() != z.raw()) {
       std::memcpy(out.raw(), z.raw(), out.nbytes());
     }
