@@ -49,6 +49,12 @@ Tensor Tensor::reshaped(Shape shape) const {
   return t;
 }
 
+Tensor Tensor::bitcast(DType dtype) const {
+  Tensor t = *this;
+  if (dtype_size(dtype) == dtype_size(dtype_)) t.dtype_ = dtype;
+  return t;
+}
+
 Tensor Tensor::clone() const {
   Tensor t = make(dtype_, shape_);
   if (nbytes()) std::memcpy(t.data_, data_, nbytes());

@@ -44,6 +44,8 @@ class Tensor {
 
   // Same storage, new shape of equal element count (Reshape/Flatten/Squeeze are free).
   Tensor reshaped(Shape shape) const;
+  // Same storage read as another element type of the same width (e.g. uint16 bit patterns as bfloat16).
+  Tensor bitcast(DType dtype) const;
   // Deep copy into new owning storage.
   Tensor clone() const;
   // Reads element i of an integer tensor as int64 (shape tensors may be int32 or int64).

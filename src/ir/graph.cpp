@@ -131,9 +131,9 @@ Result<std::vector<Node*>> Graph::topological_order() const {
     std::vector<Node*> unlocked;
     for (Value* v : n->outputs) {
       if (!v) continue;
+      // `consumers` holds a node once per input slot reading v, matching how `pending` was counted.
       for (Node* c : v->consumers)
-        for (Value* in : c->inputs)
-          if (in == v && --pending[c] == 0) unlocked.push_back(c);
+        if (--pending[c] == 0) unlocked.push_back(c);
     }
     // Keep model order among the newly ready nodes.
     for (auto it = unlocked.rbegin(); it != unlocked.rend(); ++it) ready.push_back(*it);
