@@ -1,4 +1,9 @@
 // Activation parsing and the bulk in-place apply.
+// Lets GCC turn float selects (relu, clip, NaN-aware max) into vector blends: we never read FP exception flags.
+// Must precede the includes so the inline math they define is compiled with it too.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("no-trapping-math")
+#endif
 #include "ops/activation.h"
 
 namespace tandem {
@@ -52,10 +57,32 @@ std::vector<float> Activation::params() const {
   }
 }
 
-void Activation::apply_inplace(float* data, int64_t n) const {
-  if (kind == ActivationKind::kNone) return;
+namespace {
+
+template <typename F>
+void map_inplace(float* data, int64_t n, F f) {
 #pragma omp parallel for if (n > (1 << 15)) schedule(static)
-  for (int64_t i = 0; i < n; ++i) data[i] = apply(data[i]);
+  for (int64_t i = 0; i < n; ++i) data[i] = f(data[i]);
+}
+
+}  // namespace
+
+void Activation::apply_inplace(float* data, int64_t n) const {
+  using namespace fastmath;
+  const float a = alpha, b = beta;
+  switch (kind) {
+    case ActivationKind::kNone: return;
+    case ActivationKind::kRelu: return map_inplace(data, n, [](float x) { return relu_f32(x); });
+    case ActivationKind::kSigmoid: return map_inplace(data, n, [](float x) { return sigmoid_f32(x); });
+    case ActivationKind::kTanh: return map_inplace(data, n, [](float x) { return tanh_f32(x); });
+    case ActivationKind::kGelu: return map_inplace(data, n, [](float x) { return gelu_f32(x); });
+    case ActivationKind::kGeluTanh: return map_inplace(data, n, [](float x) { return gelu_tanh_f32(x); });
+    case ActivationKind::kClip: return map_inplace(data, n, [a, b](float x) { return clip_f32(x, a, b); });
+    case ActivationKind::kLeakyRelu: return map_inplace(data, n, [a](float x) { return leaky_relu_f32(x, a); });
+    case ActivationKind::kHardSigmoid:
+      return map_inplace(data, n, [a, b](float x) { return hard_sigmoid_f32(x, a, b); });
+    case ActivationKind::kHardSwish: return map_inplace(data, n, [](float x) { return hard_swish_f32(x); });
+  }
 }
 
 }  // namespace tandem

@@ -1,8 +1,329 @@
-// TODO(resize): resize ops are being written.
-#include "ops/op_registry.h"
+// Resize (opsets 10, 11, 13) and Upsample (7, 9): nearest, N-D linear and cubic sampling.
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <type_traits>
+
+#include "ops/broadcast.h"
+#include "ops/resize_plan.h"
 
 namespace tandem {
+namespace {
 
-void register_resize_ops(OpRegistry& r) { (void)r; }
+Status infer_resize(OpContext& ctx) {
+  TANDEM_ASSIGN_OR_RETURN(ResizeConfig cfg, parse_resize(ctx));
+  const DType t = ctx.in(0).dtype;
+  if (dtype_size(t) == 0)
+    return Status(Code::kUnsupported, format("X has dtype %s, which is not supported", dtype_name(t)));
+  // Nearest is a gather and takes any dtype; blending (and extrapolation) needs a numeric one.
+  const bool blends = cfg.mode != ResizeMode::kNearest || cfg.coord == ResizeCoord::kTfCropAndResize;
+  if (blends && !dispatch_numeric(t, [](auto) {})) {
+    const char* mode =
+        cfg.mode == ResizeMode::kNearest ? "nearest" : (cfg.mode == ResizeMode::kLinear ? "linear" : "cubic");
+    return Status(Code::kUnsupported,
+                  format("attribute 'mode'='%s' on dtype %s is not supported", mode, dtype_name(t)));
+  }
+  ctx.set_output(0, t, cfg.out_shape);
+  return Status::ok();
+}
+
+// Output rows [oy0, oy1) of one float32 [H, W] plane, sampled with KH x KW taps (tables from prepare()).
+template <int KH, int KW>
+void resize_plane_f32(const float* src, float* dst, float* tmp, int64_t in_w, int64_t out_w, int64_t oy0, int64_t oy1,
+                      int64_t row_lo, int64_t row_hi, const int64_t* hy, const float* wy, const int64_t* hx,
+                      const float* wx) {
+  // Pass 1: resample each needed input row horizontally once, so upsampling by s does s times less gathering.
+  for (int64_t r = row_lo; r <= row_hi; ++r) {
+    const float* s = src + r * in_w;
+    float* t = tmp + (r - row_lo) * out_w;
+    for (int64_t ox = 0; ox < out_w; ++ox) {
+      float v = 0.0f;
+      for (int j = 0; j < KW; ++j) v += wx[ox * KW + j] * s[hx[ox * KW + j]];
+      t[ox] = v;
+    }
+  }
+  // Pass 2: blend the resampled rows vertically; contiguous, so it vectorises.
+  for (int64_t oy = oy0; oy < oy1; ++oy) {
+    float* d = dst + oy * out_w;
+    const float* rows[KH];
+    float w[KH];
+    for (int j = 0; j < KH; ++j) {
+      rows[j] = tmp + (hy[oy * KH + j] - row_lo) * out_w;
+      w[j] = wy[oy * KH + j];
+    }
+    if constexpr (KH == 1) {
+      std::memcpy(d, rows[0], static_cast<size_t>(out_w) * sizeof(float));
+    } else {
+      for (int64_t ox = 0; ox < out_w; ++ox) {
+        float v = 0.0f;
+        for (int j = 0; j < KH; ++j) v += w[j] * rows[j][ox];
+        d[ox] = v;
+      }
+    }
+  }
+}
+
+class ResizeKernel final : public Kernel {
+ public:
+  Status prepare(const OpContext& ctx) override {
+    TANDEM_ASSIGN_OR_RETURN(cfg_, parse_resize(ctx));
+    dtype_ = ctx.in(0).dtype;
+    rank_ = cfg_.in_shape.size();
+    tables_.clear();
+    for (size_t d = 0; d < rank_; ++d) tables_.push_back(build_axis_table(cfg_, d));
+    in_strides_ = contiguous_strides(cfg_.in_shape);
+    any_outside_ = false;
+    combos_ = 1;
+    for (size_t d = 0; d < rank_; ++d) {
+      any_outside_ = any_outside_ || tables_[d].any_outside;
+      if (d + 1 < rank_) combos_ *= tables_[d].taps;
+    }
+    if (combos_ > kMaxCombos)
+      return Status(Code::kUnsupported, format("resizing %zu axes at once with mode '%s' is not supported", rank_,
+                                               cfg_.mode == ResizeMode::kCubic ? "cubic" : "linear"));
+    out_rows_ = 1;
+    for (size_t d = 0; d + 1 < rank_; ++d) out_rows_ *= cfg_.out_shape[d];
+    out_numel_ = shape_numel(cfg_.out_shape);
+    plane_path_ = dtype_ == DType::kFloat32 && rank_ >= 2 && !any_outside_;
+    for (size_t d = 0; d + 2 < rank_ && plane_path_; ++d) plane_path_ = tables_[d].identity;
+    if (plane_path_) prepare_plane_path();
+    return Status::ok();
+  }
+
+  Status run(std::span<const Tensor> in, std::span<Tensor> out) override {
+    if (out_numel_ == 0) return Status::ok();
+    if (plane_path_) {
+      run_plane_path(in[0].data<float>(), out[0].data<float>());
+    } else if (cfg_.mode == ResizeMode::kNearest && !any_outside_) {
+      run_gather(in[0], out[0]);
+    } else {
+      dispatch_numeric(dtype_, [&](auto tag) {
+        using T = decltype(tag);
+        run_generic<T>(in[0].data<T>(), out[0].data<T>());
+      });
+    }
+    return Status::ok();
+  }
+
+ private:
+  static constexpr int64_t kMaxCombos = 256;
+
+  // Float32 with only the last two axes resampled (NCHW feature maps): [planes, H, W] in independent
+  // chunks of output rows, each resampling the input rows it needs into per-thread scratch.
+  void prepare_plane_path() {
+    const AxisTable& th = tables_[rank_ - 2];
+    const AxisTable& tw = tables_[rank_ - 1];
+    planes_ = 1;
+    for (size_t d = 0; d + 2 < rank_; ++d) planes_ *= cfg_.in_shape[d];
+    threads_ = std::max(1, omp_get_max_threads());
+    // Enough chunks to keep every thread busy; short chunks keep the scratch rows in cache.
+    const int64_t want = std::max<int64_t>(1, (4 * threads_ + planes_ - 1) / planes_);
+    rows_per_chunk_ = std::clamp<int64_t>((th.out + want - 1) / want, 1, 64);
+    chunks_ = th.out == 0 ? 0 : (th.out + rows_per_chunk_ - 1) / rows_per_chunk_;
+    chunk_lo_.assign(static_cast<size_t>(chunks_), 0);
+    chunk_hi_.assign(static_cast<size_t>(chunks_), 0);
+    int64_t span = 1;
+    for (int64_t c = 0; c < chunks_; ++c) {
+      const int64_t oy0 = c * rows_per_chunk_, oy1 = std::min(th.out, oy0 + rows_per_chunk_);
+      int64_t lo = th.in, hi = 0;
+      for (int64_t i = oy0 * th.taps; i < oy1 * th.taps; ++i) {
+        lo = std::min(lo, th.index[static_cast<size_t>(i)]);
+        hi = std::max(hi, th.index[static_cast<size_t>(i)]);
+      }
+      chunk_lo_[static_cast<size_t>(c)] = lo;
+      chunk_hi_[static_cast<size_t>(c)] = hi;
+      span = std::max(span, hi - lo + 1);
+    }
+    scratch_stride_ = span * tw.out;
+    scratch_.assign(static_cast<size_t>(scratch_stride_ * threads_), 0.0f);
+    wy_.assign(th.weight.begin(), th.weight.end());
+    wx_.assign(tw.weight.begin(), tw.weight.end());
+  }
+
+  template <int KH, int KW>
+  void run_plane_typed(const float* x, float* y) {
+    const AxisTable& th = tables_[rank_ - 2];
+    const AxisTable& tw = tables_[rank_ - 1];
+    const int64_t in_plane = th.in * tw.in, out_plane = th.out * tw.out;
+    const int64_t tasks = planes_ * chunks_;
+#pragma omp parallel for num_threads(threads_) if (out_numel_ > (1 << 15)) schedule(static)
+    for (int64_t t = 0; t < tasks; ++t) {
+      const int64_t p = t / chunks_, c = t % chunks_;
+      const int64_t oy0 = c * rows_per_chunk_, oy1 = std::min(th.out, oy0 + rows_per_chunk_);
+      float* tmp = scratch_.data() + omp_get_thread_num() * scratch_stride_;
+      resize_plane_f32<KH, KW>(x + p * in_plane, y + p * out_plane, tmp, tw.in, tw.out, oy0, oy1,
+                               chunk_lo_[static_cast<size_t>(c)], chunk_hi_[static_cast<size_t>(c)], th.index.data(),
+                               wy_.data(), tw.index.data(), wx_.data());
+    }
+  }
+
+  template <int KH>
+  void run_plane_kw(const float* x, float* y) {
+    switch (tables_[rank_ - 1].taps) {
+      case 1:
+        run_plane_typed<KH, 1>(x, y);
+        break;
+      case 2:
+        run_plane_typed<KH, 2>(x, y);
+        break;
+      default:
+        run_plane_typed<KH, 4>(x, y);
+        break;
+    }
+  }
+
+  void run_plane_path(const float* x, float* y) {
+    switch (tables_[rank_ - 2].taps) {
+      case 1:
+        run_plane_kw<1>(x, y);
+        break;
+      case 2:
+        run_plane_kw<2>(x, y);
+        break;
+      default:
+        run_plane_kw<4>(x, y);
+        break;
+    }
+  }
+
+  // Input offset of the row feeding output row r, for one-tap (nearest) tables on every outer axis.
+  int64_t gather_row_offset(int64_t r) const {
+    int64_t off = 0;
+    for (size_t d = rank_ - 1; d-- > 0;) {
+      const int64_t o = r % cfg_.out_shape[d];
+      r /= cfg_.out_shape[d];
+      off += tables_[d].index[static_cast<size_t>(o)] * in_strides_[d];
+    }
+    return off;
+  }
+
+  // Nearest: a pure gather, so any dtype works by element size.
+  template <typename E>
+  void gather_typed(const E* x, E* y) const {
+    const AxisTable& tw = tables_[rank_ - 1];
+    const int64_t out_w = tw.out;
+    const int64_t* ix = tw.index.data();
+#pragma omp parallel for if (out_numel_ > (1 << 15)) schedule(static)
+    for (int64_t r = 0; r < out_rows_; ++r) {
+      const E* s = x + gather_row_offset(r);
+      E* d = y + r * out_w;
+      for (int64_t ox = 0; ox < out_w; ++ox) d[ox] = s[ix[ox]];
+    }
+  }
+
+  void run_gather(const Tensor& x, Tensor& y) const {
+    switch (dtype_size(dtype_)) {
+      case 1:
+        gather_typed(static_cast<const uint8_t*>(x.raw()), static_cast<uint8_t*>(y.raw()));
+        break;
+      case 2:
+        gather_typed(static_cast<const uint16_t*>(x.raw()), static_cast<uint16_t*>(y.raw()));
+        break;
+      case 4:
+        gather_typed(static_cast<const uint32_t*>(x.raw()), static_cast<uint32_t*>(y.raw()));
+        break;
+      default:
+        gather_typed(static_cast<const uint64_t*>(x.raw()), static_cast<uint64_t*>(y.raw()));
+        break;
+    }
+  }
+
+  template <typename T>
+  static T cast_result(double v) {
+    if constexpr (std::is_integral_v<T>) {
+      v = std::nearbyint(v);
+      v = std::clamp(v, static_cast<double>(std::numeric_limits<T>::lowest()),
+                     static_cast<double>(std::numeric_limits<T>::max()));
+    }
+    return static_cast<T>(v);
+  }
+
+  // Any dtype, taps and tf_crop_and_resize extrapolation: per output row, the outer axes' tap combinations
+  // (offset, weight) are expanded once, then each element blends them with the last axis' taps.
+  template <typename T>
+  void run_generic(const T* x, T* y) const {
+    const AxisTable& tw = tables_[rank_ - 1];
+    const int64_t out_w = tw.out;
+    const int kw = tw.taps;
+    const T extrapolation = cast_result<T>(cfg_.extrapolation);
+#pragma omp parallel for if (out_numel_ > (1 << 12)) schedule(static)
+    for (int64_t r = 0; r < out_rows_; ++r) {
+      int64_t off[kMaxCombos];
+      double wt[kMaxCombos];
+      bool outside = false;
+      int64_t n = 1;
+      off[0] = 0;
+      wt[0] = 1.0;
+      int64_t rem = r;
+      for (size_t d = rank_ - 1; d-- > 0;) {
+        const AxisTable& t = tables_[d];
+        const auto o = static_cast<size_t>(rem % t.out);
+        rem /= t.out;
+        outside = outside || t.outside[o] != 0;
+        for (int64_t c = n - 1; c >= 0; --c) {  // expand in place, highest first
+          for (int j = t.taps - 1; j >= 0; --j) {
+            const size_t p = o * static_cast<size_t>(t.taps) + static_cast<size_t>(j);
+            off[c * t.taps + j] = off[c] + t.index[p] * in_strides_[d];
+            wt[c * t.taps + j] = wt[c] * t.weight[p];
+          }
+        }
+        n *= t.taps;
+      }
+      T* dst = y + r * out_w;
+      for (int64_t ox = 0; ox < out_w; ++ox) {
+        if (outside || tw.outside[static_cast<size_t>(ox)]) {
+          dst[ox] = extrapolation;
+          continue;
+        }
+        double acc = 0.0;
+        for (int64_t c = 0; c < n; ++c) {
+          double v = 0.0;
+          for (int j = 0; j < kw; ++j) {
+            const size_t p = static_cast<size_t>(ox * kw + j);
+            v += tw.weight[p] * static_cast<double>(x[off[c] + tw.index[p]]);
+          }
+          acc += wt[c] * v;
+        }
+        dst[ox] = cast_result<T>(acc);
+      }
+    }
+  }
+
+  ResizeConfig cfg_;
+  DType dtype_ = DType::kFloat32;
+  size_t rank_ = 0;
+  std::vector<AxisTable> tables_;
+  std::vector<int64_t> in_strides_;
+  bool any_outside_ = false, plane_path_ = false;
+  int64_t combos_ = 1, out_rows_ = 1, out_numel_ = 0;
+  // Plane path state, sized in prepare().
+  int64_t planes_ = 1, rows_per_chunk_ = 1, chunks_ = 0, scratch_stride_ = 0;
+  int threads_ = 1;
+  std::vector<int64_t> chunk_lo_, chunk_hi_;
+  std::vector<float> scratch_, wy_, wx_;
+};
+
+std::unique_ptr<Kernel> make_resize_kernel() { return std::make_unique<ResizeKernel>(); }
+
+OpSchema resize_schema(const char* op_type, std::vector<int> shape_inputs) {
+  OpSchema s;
+  s.op_type = op_type;
+  s.infer = infer_resize;
+  s.create = make_resize_kernel;
+  s.shape_inputs = std::move(shape_inputs);
+  return s;
+}
+
+}  // namespace
+
+void register_resize_ops(OpRegistry& r) {
+  // roi, scales and sizes decide the output shape (opset 10 has only X, scales).
+  r.add(resize_schema("Resize", {1, 2, 3}));
+  r.add(resize_schema("Upsample", {1}));
+}
 
 }  // namespace tandem

@@ -1,0 +1,207 @@
+// Conv: shape inference and the reference kernel (im2col + gemm_reference per image and group).
+#include "ops/nn_conv.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cstring>
+#include <type_traits>
+
+#include "ops/nn_gemm.h"
+#include "ops/nn_register.h"
+
+namespace tandem {
+namespace {
+
+constexpr int64_t kParallelWork = int64_t{1} << 15;
+// Threads take whole (image, group) jobs only while their private im2col slices stay this small.
+constexpr int64_t kMaxJobScratchBytes = int64_t{256} << 20;
+
+// Lays the receptive fields of `channels` input planes out as a (channels * kernel taps) x (output positions)
+// matrix; taps falling into the padding read 0.
+template <typename T>
+void im2col(const WindowGeometry& w, const T* x, int64_t channels, T* col, bool parallel) {
+  const int64_t taps = w.kernel_size(), positions = w.out_size(), in_size = w.in_size();
+  const int64_t inner_out = w.out.back(), s = w.strides.back();
+  const int64_t rows = channels * taps;
+#pragma omp parallel for if (parallel && rows * positions > kParallelWork) schedule(static)
+  for (int64_t r = 0; r < rows; ++r) {
+    const T* xc = x + (r / taps) * in_size;
+    T* dst = col + r * positions;
+    for_each_tap_row(w, r % taps, [&](int64_t q, int64_t base, bool inside, int64_t lo, int64_t hi) {
+      T* drow = dst + q * inner_out;
+      if (!inside) {
+        std::fill(drow, drow + inner_out, T{0});
+        return;
+      }
+      std::fill(drow, drow + lo, T{0});
+      if (s == 1) {
+        if (hi > lo) std::memcpy(drow + lo, xc + (base + lo), static_cast<size_t>(hi - lo) * sizeof(T));
+      } else {
+        for (int64_t ow = lo; ow < hi; ++ow) drow[ow] = xc[base + ow * s];
+      }
+      std::fill(drow + hi, drow + inner_out, T{0});
+    });
+  }
+}
+
+// y[m, :] = act((y[m, :] + bias[m]) + z[m, :]) over `channels` rows of `positions` values.
+template <typename T>
+void conv_epilogue(T* y, int64_t channels, int64_t positions, const T* bias, const T* z, const Activation& act,
+                   bool parallel) {
+  const bool has_act = act.kind != ActivationKind::kNone;
+  if (!bias && !z && !has_act) return;
+#pragma omp parallel for if (parallel && channels * positions > kParallelWork) schedule(static)
+  for (int64_t m = 0; m < channels; ++m) {
+    T* row = y + m * positions;
+    const T b = bias ? bias[m] : T{0};
+    if (bias)
+      for (int64_t p = 0; p < positions; ++p) row[p] += b;
+    if (z)
+      for (int64_t p = 0; p < positions; ++p) row[p] += z[m * positions + p];
+    if constexpr (std::is_same_v<T, float>) {
+      if (has_act)
+        for (int64_t p = 0; p < positions; ++p) row[p] = act.apply(row[p]);
+    }
+  }
+}
+
+Status infer_conv(OpContext& ctx) {
+  TANDEM_ASSIGN_OR_RETURN(ConvGeometry g, conv_geometry(ctx));
+  ctx.set_output(0, g.dtype, g.output_shape());
+  return Status::ok();
+}
+
+}  // namespace
+
+Shape ConvGeometry::output_shape() const {
+  Shape s{batch, out_channels};
+  s.insert(s.end(), window.out.begin(), window.out.end());
+  return s;
+}
+
+Result<ConvGeometry> conv_geometry(const OpContext& ctx) {
+  TANDEM_CHECK_OR_RETURN(ctx.has_input(0) && ctx.has_input(1), kInvalidArgument, "inputs X and W are required");
+  const TensorInfo& x = ctx.in(0);
+  const TensorInfo& w = ctx.in(1);
+  TANDEM_CHECK_OR_RETURN(x.dtype == DType::kFloat32 || x.dtype == DType::kFloat64, kUnsupported,
+                         "dtype %s is not supported (float32, float64)", dtype_name(x.dtype));
+  TANDEM_CHECK_OR_RETURN(w.dtype == x.dtype, kInvalidArgument, "W dtype %s differs from X dtype %s",
+                         dtype_name(w.dtype), dtype_name(x.dtype));
+  TANDEM_CHECK_OR_RETURN(x.shape.size() >= 3 && w.shape.size() == x.shape.size(), kInvalidArgument,
+                         "X %s and W %s must both be [N, C, spatial...] of equal rank",
+                         shape_to_string(x.shape).c_str(), shape_to_string(w.shape).c_str());
+  ConvGeometry g;
+  g.dtype = x.dtype;
+  g.batch = x.shape[0];
+  g.in_channels = x.shape[1];
+  g.out_channels = w.shape[0];
+  g.group = ctx.attrs().get_int("group", 1);
+  TANDEM_CHECK_OR_RETURN(g.group >= 1, kInvalidArgument, "attribute 'group'=%lld must be >= 1",
+                         static_cast<long long>(g.group));
+  TANDEM_CHECK_OR_RETURN(g.in_channels == w.shape[1] * g.group && g.out_channels % g.group == 0, kInvalidArgument,
+                         "X %s and W %s do not match group=%lld", shape_to_string(x.shape).c_str(),
+                         shape_to_string(w.shape).c_str(), static_cast<long long>(g.group));
+  if (ctx.has_input(2)) {
+    const TensorInfo& b = ctx.in(2);
+    TANDEM_CHECK_OR_RETURN(b.dtype == x.dtype && b.shape == Shape{g.out_channels}, kInvalidArgument,
+                           "bias %s %s must be %s [%lld]", dtype_name(b.dtype), shape_to_string(b.shape).c_str(),
+                           dtype_name(x.dtype), static_cast<long long>(g.out_channels));
+  }
+  const std::vector<int64_t> in_spatial(x.shape.begin() + 2, x.shape.end());
+  const std::vector<int64_t> kernel(w.shape.begin() + 2, w.shape.end());
+  if (ctx.attrs().has("kernel_shape")) {
+    std::vector<int64_t> ks = ctx.attrs().get_ints("kernel_shape");
+    TANDEM_CHECK_OR_RETURN(ks == kernel, kInvalidArgument, "attribute 'kernel_shape'=%s does not match W %s",
+                           shape_to_string(ks).c_str(), shape_to_string(w.shape).c_str());
+  }
+  TANDEM_ASSIGN_OR_RETURN(g.window, window_geometry(ctx.attrs(), in_spatial, kernel, WindowOptions{}));
+  return g;
+}
+
+Status ConvKernel::prepare(const OpContext& ctx) {
+  TANDEM_ASSIGN_OR_RETURN(geo_, conv_geometry(ctx));
+  if (fused_) {
+    TANDEM_ASSIGN_OR_RETURN(activation_, Activation::parse(ctx.attrs().get_string("activation", "None"),
+                                                           ctx.attrs().get_floats("activation_params")));
+    TANDEM_CHECK_OR_RETURN(activation_.kind == ActivationKind::kNone || geo_.dtype == DType::kFloat32, kUnsupported,
+                           "activation on dtype %s is not supported", dtype_name(geo_.dtype));
+  }
+  const WindowGeometry& w = geo_.window;
+  pointwise_ = true;
+  for (size_t d = 0; d < w.rank(); ++d)
+    pointwise_ = pointwise_ && w.kernel[d] == 1 && w.strides[d] == 1 && w.pad_begin[d] == 0 && w.pad_end[d] == 0;
+  threads_ = std::max(1, omp_get_max_threads());
+  const int64_t jobs = geo_.batch * geo_.group;
+  const int64_t col_elems = pointwise_ ? 0 : geo_.in_channels / geo_.group * w.kernel_size() * w.out_size();
+  const int64_t elem_bytes = static_cast<int64_t>(dtype_size(geo_.dtype));
+  parallel_jobs_ = threads_ > 1 && jobs >= threads_ && col_elems * threads_ * elem_bytes <= kMaxJobScratchBytes;
+  if (col_elems > 0) col_ = Tensor::make(geo_.dtype, {col_elems * (parallel_jobs_ ? threads_ : 1)});
+  return Status::ok();
+}
+
+template <typename T>
+void ConvKernel::run_typed(const Tensor& x, const Tensor& w, const Tensor& bias, const Tensor& z, Tensor& y) {
+  const WindowGeometry& win = geo_.window;
+  const int64_t group = geo_.group;
+  const int64_t cg = geo_.in_channels / group, mg = geo_.out_channels / group;
+  const int64_t kg = cg * win.kernel_size(), positions = win.out_size(), in_size = win.in_size();
+  const int64_t col_elems = pointwise_ ? 0 : kg * positions;
+  const T* xd = x.data<T>();
+  const T* wd = w.data<T>();
+  const T* bd = bias.defined() ? bias.data<T>() : nullptr;
+  const T* zd = z.defined() ? z.data<T>() : nullptr;
+  T* yd = y.data<T>();
+  T* col_base = col_elems > 0 ? col_.data<T>() : nullptr;
+
+  auto job = [&](int64_t j, T* col, bool parallel) {
+    const int64_t n = j / group, gi = j % group;
+    const T* xg = xd + (n * geo_.in_channels + gi * cg) * in_size;
+    const T* bmat = xg;
+    if (!pointwise_) {
+      im2col(win, xg, cg, col, parallel);
+      bmat = col;
+    }
+    const int64_t y_off = (n * geo_.out_channels + gi * mg) * positions;
+    GemmArgs<T> g;
+    g.m = mg;
+    g.n = positions;
+    g.k = kg;
+    g.a = wd + gi * mg * kg;
+    g.a_row = kg;
+    g.b = bmat;
+    g.b_row = positions;
+    g.c = yd + y_off;
+    g.ldc = positions;
+    gemm_reference(g, parallel);
+    conv_epilogue(yd + y_off, mg, positions, bd ? bd + gi * mg : nullptr, zd ? zd + y_off : nullptr, activation_,
+                  parallel);
+  };
+
+  const int64_t jobs = geo_.batch * group;
+  if (parallel_jobs_) {
+    const bool big = jobs * mg * kg * positions > kParallelWork;
+#pragma omp parallel for num_threads(threads_) if (big) schedule(static)
+    for (int64_t j = 0; j < jobs; ++j) job(j, col_base ? col_base + omp_get_thread_num() * col_elems : nullptr, false);
+  } else {
+    for (int64_t j = 0; j < jobs; ++j) job(j, col_base, true);
+  }
+}
+
+Status ConvKernel::run(std::span<const Tensor> in, std::span<Tensor> out) {
+  static const Tensor kNone;
+  const Tensor& bias = in.size() > 2 ? in[2] : kNone;
+  const Tensor& z = fused_ && in.size() > 3 ? in[3] : kNone;
+  if (geo_.dtype == DType::kFloat32) {
+    run_typed<float>(in[0], in[1], bias, z, out[0]);
+  } else {
+    run_typed<double>(in[0], in[1], bias, z, out[0]);
+  }
+  return Status::ok();
+}
+
+void register_conv_ops(OpRegistry& r) {
+  add_op(r, "", "Conv", infer_conv, [] { return std::unique_ptr<Kernel>(std::make_unique<ConvKernel>(false)); });
+}
+
+}  // namespace tandem

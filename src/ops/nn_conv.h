@@ -1,0 +1,48 @@
+// Conv's shape rules and reference kernel, shared with FusedConv (which adds a residual input and an activation).
+#pragma once
+
+#include <memory>
+#include <span>
+
+#include "core/status.h"
+#include "core/tensor.h"
+#include "ops/activation.h"
+#include "ops/nn_window.h"
+#include "ops/op_registry.h"
+
+namespace tandem {
+
+struct ConvGeometry {
+  DType dtype = DType::kUndefined;
+  int64_t batch = 0, in_channels = 0, out_channels = 0, group = 1;
+  WindowGeometry window;
+
+  Shape output_shape() const;
+};
+
+// Validates X, W and the optional bias (inputs 0..2) and the Conv attributes of `ctx`'s node.
+Result<ConvGeometry> conv_geometry(const OpContext& ctx);
+
+// Y = conv(X, W) + B (+ Z) then `activation`, by im2col and gemm_reference per (image, group).
+// Plain Conv is ConvKernel(false); FusedConv is ConvKernel(true): input 3 is the residual Z and the
+// `activation` / `activation_params` attributes are read.
+class ConvKernel : public Kernel {
+ public:
+  explicit ConvKernel(bool fused) : fused_(fused) {}
+  Status prepare(const OpContext& ctx) override;
+  Status run(std::span<const Tensor> in, std::span<Tensor> out) override;
+
+ private:
+  template <typename T>
+  void run_typed(const Tensor& x, const Tensor& w, const Tensor& bias, const Tensor& z, Tensor& y);
+
+  bool fused_ = false;
+  ConvGeometry geo_;
+  Activation activation_;
+  bool pointwise_ = false;      // 1x1 kernel, unit strides, no pads: X is already the im2col matrix
+  bool parallel_jobs_ = false;  // threads split (image, group) jobs instead of each product
+  int threads_ = 1;
+  Tensor col_;  // im2col scratch, one slice per thread when parallel_jobs_
+};
+
+}  // namespace tandem

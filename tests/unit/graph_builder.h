@@ -1,0 +1,103 @@
+// Test support: builds small float32 graphs by hand, specialises them and runs them on the CPU engine.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "backends/cpu/cpu_engine.h"
+#include "passes/specialize.h"
+
+namespace tandem::testing {
+
+inline Tensor random_tensor(const Shape& shape, uint32_t seed, float range = 1.0f) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(-range, range);
+  std::vector<float> v(static_cast<size_t>(shape_numel(shape)));
+  for (float& x : v) x = dist(rng);
+  return Tensor::from_vector<float>(shape, v);
+}
+
+// Builds a float32 graph by hand, one op per call, and specialises it.
+class GraphBuilder {
+ public:
+  explicit GraphBuilder(int64_t opset = 13) { g_->opsets[kOnnxDomain] = opset; }
+
+  Value* input(const std::string& name, const Shape& shape) {
+    Value* v = g_->value(name);
+    v->dtype = DType::kFloat32;
+    v->has_shape = true;
+    v->shape = shape;
+    g_->inputs.push_back(v);
+    return v;
+  }
+  Value* constant(const Tensor& t) {
+    Value* v = g_->new_value("const");
+    v->dtype = t.dtype();
+    v->has_shape = true;
+    v->shape = t.shape();
+    v->constant = t;
+    return v;
+  }
+  Value* scalar(float x) { return constant(Tensor::scalar<float>(x)); }
+  Value* weights(const Shape& shape) { return constant(random_tensor(shape, seed_++, 0.5f)); }
+  Value* op(const std::string& op_type, std::vector<Value*> inputs, Attributes attrs = {},
+            const char* domain = kOnnxDomain) {
+    Value* out = g_->new_value(op_type + "_out");
+    Node* n = g_->add_node(op_type, op_type + std::to_string(count_++), std::move(inputs), {out}, domain);
+    n->attrs = std::move(attrs);
+    return out;
+  }
+  void output(Value* v) { g_->outputs.push_back(v); }
+
+  std::unique_ptr<Graph> specialized() {
+    Status st = specialize(*g_, SpecializeOptions{});
+    EXPECT_TRUE(st.is_ok()) << st.to_string();
+    return std::move(g_);
+  }
+
+ private:
+  std::unique_ptr<Graph> g_ = std::make_unique<Graph>();
+  int count_ = 0;
+  uint32_t seed_ = 100;
+};
+
+inline Attributes ints_attr(const std::string& name, std::vector<int64_t> v) {
+  Attributes a;
+  a.set_ints(name, std::move(v));
+  return a;
+}
+
+// Builds a CPU engine for the specialised `g` and runs it once; failures are test failures.
+inline std::vector<Tensor> run_graph(const Graph& g, const std::vector<Tensor>& inputs) {
+  auto engine = CpuEngine::build(g, CpuEngineOptions{});
+  EXPECT_TRUE(engine.is_ok()) << engine.status().to_string();
+  if (!engine.is_ok()) return {};
+  std::vector<Tensor> outs;
+  for (const TensorDesc& d : (*engine)->outputs()) outs.push_back(Tensor::make(d.dtype, d.shape));
+  Status st = (*engine)->run(inputs, outs);
+  EXPECT_TRUE(st.is_ok()) << st.to_string();
+  return outs;
+}
+
+// Live nodes per op type.
+inline std::map<std::string, int> op_counts(const Graph& g) {
+  std::map<std::string, int> counts;
+  for (Node* n : g.live_nodes()) ++counts[n->op_type];
+  return counts;
+}
+
+// The node of `op_type` (the last one, when there are several), or nullptr.
+inline Node* only_node(const Graph& g, const std::string& op_type) {
+  Node* found = nullptr;
+  for (Node* n : g.live_nodes())
+    if (n->op_type == op_type) found = n;
+  return found;
+}
+
+}  // namespace tandem::testing

@@ -1,0 +1,304 @@
+// Resize and Upsample against a port of ONNX's reference interpolation (onnx/backend/test/case/node/resize.py).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <random>
+#include <string>
+
+#include "single_op.h"
+
+namespace tandem {
+namespace {
+
+using testing::run_single_op;
+using testing::SingleOp;
+
+struct RefParams {
+  std::string mode = "nearest";
+  std::string coord = "half_pixel";
+  std::string nearest = "round_prefer_floor";
+  double cubic_a = -0.75;
+  bool exclude_outside = false;
+  double extrapolation = 0.0;
+  std::vector<double> roi;  // starts then ends, for tf_crop_and_resize
+};
+
+std::vector<double> ref_coeffs(const RefParams& p, double ratio, bool integer) {
+  if (p.mode == "linear") return {1 - ratio, ratio};
+  if (p.mode == "cubic") {
+    const double a = p.cubic_a, r = ratio;
+    return {((a * (r + 1) - 5 * a) * (r + 1) + 8 * a) * (r + 1) - 4 * a, ((a + 2) * r - (a + 3)) * r * r + 1,
+            ((a + 2) * (1 - r) - (a + 3)) * (1 - r) * (1 - r) + 1,
+            ((a * ((1 - r) + 1) - 5 * a) * ((1 - r) + 1) + 8 * a) * ((1 - r) + 1) - 4 * a};
+  }
+  if (integer) return {0, 1};
+  if (p.nearest == "round_prefer_floor") return {ratio <= 0.5 ? 1.0 : 0.0, ratio > 0.5 ? 1.0 : 0.0};
+  if (p.nearest == "round_prefer_ceil") return {ratio < 0.5 ? 1.0 : 0.0, ratio >= 0.5 ? 1.0 : 0.0};
+  if (p.nearest == "floor") return {1, 0};
+  return {0, 1};
+}
+
+// interpolate_1d_with_x: the n samples nearest x in the edge-padded data, ties to the smaller index.
+double ref_1d(const RefParams& p, const std::vector<double>& data, double scale, int64_t xi, double roi_start,
+              double roi_end) {
+  const auto in = static_cast<double>(data.size());
+  const double out = scale * in, x = static_cast<double>(xi);
+  double xo = 0;
+  if (p.coord == "align_corners") {
+    xo = out == 1 ? 0 : x * (in - 1) / (out - 1);
+  } else if (p.coord == "asymmetric") {
+    xo = x / scale;
+  } else if (p.coord == "tf_half_pixel_for_nn") {
+    xo = (x + 0.5) / scale;
+  } else if (p.coord == "tf_crop_and_resize") {
+    xo = out == 1 ? (roi_end - roi_start) * (in - 1) / 2 : x * (roi_end - roi_start) * (in - 1) / (out - 1);
+    xo += roi_start * (in - 1);
+    if (xo < 0 || xo > in - 1) return p.extrapolation;
+  } else if (p.coord == "pytorch_half_pixel") {
+    xo = out == 1 ? -0.5 : (x + 0.5) / scale - 0.5;
+  } else {
+    xo = (x + 0.5) / scale - 0.5;
+  }
+  const bool integer = xo == std::floor(xo);
+  std::vector<double> c = ref_coeffs(p, integer ? 1.0 : xo - std::floor(xo), integer);
+  const auto n = static_cast<int64_t>(c.size());
+  const int64_t pad = (n + 1) / 2;
+  const auto len = static_cast<int64_t>(data.size()) + 2 * pad;
+  std::vector<int64_t> idx(static_cast<size_t>(len));
+  std::iota(idx.begin(), idx.end(), 0);
+  const double xp = xo + static_cast<double>(pad);
+  std::stable_sort(idx.begin(), idx.end(), [&](int64_t a, int64_t b) {
+    return std::fabs(xp - static_cast<double>(a)) < std::fabs(xp - static_cast<double>(b));
+  });
+  idx.resize(static_cast<size_t>(n));
+  std::sort(idx.begin(), idx.end());
+  double sum = 0, v = 0;
+  for (size_t k = 0; k < c.size(); ++k) {
+    const int64_t orig = idx[k] - pad;
+    if (p.exclude_outside && (orig < 0 || orig >= static_cast<int64_t>(data.size()))) c[k] = 0;
+    sum += c[k];
+  }
+  for (size_t k = 0; k < c.size(); ++k) {
+    const int64_t orig = std::clamp<int64_t>(idx[k] - pad, 0, static_cast<int64_t>(data.size()) - 1);
+    v += (p.exclude_outside ? c[k] / sum : c[k]) * data[static_cast<size_t>(orig)];
+  }
+  return v;
+}
+
+// interpolate_nd_with_x: interpolate the first axis over the recursively interpolated sub-tensors.
+double ref_nd(const RefParams& p, const double* data, const Shape& shape, size_t axis,
+              const std::vector<double>& scales, const std::vector<int64_t>& x) {
+  const size_t rank = shape.size();
+  int64_t stride = 1;
+  for (size_t d = axis + 1; d < rank; ++d) stride *= shape[d];
+  std::vector<double> line(static_cast<size_t>(shape[axis]));
+  for (int64_t i = 0; i < shape[axis]; ++i)
+    line[static_cast<size_t>(i)] =
+        axis + 1 == rank ? data[i] : ref_nd(p, data + i * stride, shape, axis + 1, scales, x);
+  const double rs = p.roi.empty() ? 0.0 : p.roi[axis], re = p.roi.empty() ? 1.0 : p.roi[axis + rank];
+  return ref_1d(p, line, scales[axis], x[axis], rs, re);
+}
+
+// The whole reference output (every `step`-th element when step > 1; the rest are NaN).
+std::vector<double> reference_resize(const RefParams& p, const Tensor& x, const std::vector<double>& scales,
+                                     const Shape& out_shape, int64_t step = 1) {
+  std::vector<double> data(static_cast<size_t>(x.numel()));
+  for (int64_t i = 0; i < x.numel(); ++i) data[static_cast<size_t>(i)] = x.float_at(i);
+  std::vector<double> y(static_cast<size_t>(shape_numel(out_shape)), std::nan(""));
+  std::vector<int64_t> c(out_shape.size());
+  for (int64_t q = 0; q < static_cast<int64_t>(y.size()); q += step) {
+    int64_t rem = q;
+    for (size_t d = out_shape.size(); d-- > 0;) {
+      c[d] = rem % out_shape[d];
+      rem /= out_shape[d];
+    }
+    y[static_cast<size_t>(q)] = ref_nd(p, data.data(), x.shape(), 0, scales, c);
+  }
+  return y;
+}
+
+Tensor random_tensor(Shape shape, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(-4.0f, 4.0f);
+  std::vector<float> v(static_cast<size_t>(shape_numel(shape)));
+  for (float& f : v) f = dist(rng);
+  return Tensor::from_vector<float>(std::move(shape), v);
+}
+
+SingleOp resize_op(const RefParams& p, const Tensor& x, const std::vector<float>& scales, const Shape& sizes) {
+  SingleOp op{.op_type = "Resize", .opset = 13};
+  op.attrs.set_string("mode", p.mode);
+  op.attrs.set_string("coordinate_transformation_mode", p.coord);
+  op.attrs.set_string("nearest_mode", p.nearest);
+  op.attrs.set_float("cubic_coeff_a", static_cast<float>(p.cubic_a));
+  op.attrs.set_int("exclude_outside", p.exclude_outside ? 1 : 0);
+  op.attrs.set_float("extrapolation_value", static_cast<float>(p.extrapolation));
+  std::vector<float> roi(p.roi.begin(), p.roi.end());
+  Tensor roi_t = roi.empty() ? Tensor() : Tensor::from_vector<float>({static_cast<int64_t>(roi.size())}, roi);
+  if (!scales.empty()) {
+    op.inputs = {x, roi_t, Tensor::from_vector<float>({static_cast<int64_t>(scales.size())}, scales)};
+  } else {
+    op.inputs = {x, roi_t, Tensor(), Tensor::from_vector<int64_t>({static_cast<int64_t>(sizes.size())}, sizes)};
+  }
+  return op;
+}
+
+// Runs Resize and compares with the reference; `scales` empty means `sizes` is used.
+void check_resize(const RefParams& p, const Tensor& x, const std::vector<float>& scales, const Shape& sizes,
+                  int64_t step = 1) {
+  SCOPED_TRACE("mode " + p.mode + " coord " + p.coord + " nearest " + p.nearest + " X " + shape_to_string(x.shape()));
+  auto r = run_single_op(resize_op(p, x, scales, sizes));
+  ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+  const Tensor& y = r.value()[0];
+  Shape out = sizes;
+  std::vector<double> s;
+  for (size_t d = 0; d < x.shape().size(); ++d) {
+    if (!scales.empty()) {
+      s.push_back(static_cast<double>(scales[d]));
+      if (sizes.empty()) out.push_back(static_cast<int64_t>(std::floor(s[d] * static_cast<double>(x.shape()[d]))));
+    } else {
+      s.push_back(static_cast<double>(sizes[d]) / static_cast<double>(x.shape()[d]));
+    }
+  }
+  ASSERT_EQ(y.shape(), out);
+  RefParams ref = p;  // the op reads roi as float32
+  for (double& v : ref.roi) v = static_cast<double>(static_cast<float>(v));
+  const std::vector<double> expected = reference_resize(ref, x, s, out, step);
+  for (size_t i = 0; i < expected.size(); i += static_cast<size_t>(step))
+    ASSERT_NEAR(y.float_at(static_cast<int64_t>(i)), expected[i], 1e-4 * (1 + std::fabs(expected[i])))
+        << "element " << i;
+}
+
+TEST(ResizeOps, ModesAndCoordinatesMatchReference) {
+  const Tensor x4 = random_tensor({1, 2, 5, 7}, 1);
+  const Tensor x3 = random_tensor({2, 4, 6}, 2);
+  for (std::string mode : {"nearest", "linear", "cubic"}) {
+    for (std::string coord :
+         {"half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric", "tf_half_pixel_for_nn"}) {
+      std::vector<std::string> nearest_modes = {"round_prefer_floor"};
+      if (mode == "nearest") nearest_modes = {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"};
+      for (const std::string& nm : nearest_modes) {
+        RefParams p{.mode = mode, .coord = coord, .nearest = nm};
+        check_resize(p, x4, {1, 1, 2, 2}, {});
+        check_resize(p, x4, {1, 1, 3.5f, 1.5f}, {});
+        check_resize(p, x4, {1, 1, 0.6f, 0.8f}, {});
+        check_resize(p, x4, {}, {1, 2, 9, 4});
+        check_resize(p, x3, {1, 1.5f, 2}, {});
+        check_resize(p, x3, {}, {3, 4, 6});  // resizes the outermost axis: the generic path
+      }
+    }
+  }
+}
+
+TEST(ResizeOps, CubicExcludeOutsideAndCoefficient) {
+  const Tensor x = random_tensor({1, 1, 4, 4}, 3);
+  RefParams p{.mode = "cubic", .cubic_a = -0.5, .exclude_outside = true};
+  check_resize(p, x, {1, 1, 2, 2}, {});
+  check_resize(p, x, {1, 1, 0.8f, 0.8f}, {});
+  p.coord = "asymmetric";
+  check_resize(p, x, {}, {1, 1, 9, 10});
+}
+
+TEST(ResizeOps, TfCropAndResizeExtrapolates) {
+  const Tensor x = random_tensor({1, 1, 4, 4}, 4);
+  for (std::string mode : {"linear", "nearest", "cubic"}) {
+    RefParams p{
+        .mode = mode, .coord = "tf_crop_and_resize", .extrapolation = 10.0, .roi = {0, 0, 0.4, 0.6, 1, 1, 1.2, 1.7}};
+    check_resize(p, x, {}, {1, 1, 3, 3});
+    p.roi = {0, 0, 0.1, 0.2, 1, 1, 0.9, 0.7};
+    check_resize(p, x, {}, {1, 1, 5, 6});
+  }
+}
+
+TEST(ResizeOps, NodeTestValues) {
+  // test_resize_downsample_scales_linear_align_corners: ONNX uses in * scale (2.4), not the output length.
+  const Tensor x = Tensor::from_vector<float>({1, 1, 2, 4}, {1, 2, 3, 4, 5, 6, 7, 8});
+  auto r = run_single_op(resize_op({.mode = "linear", .coord = "align_corners"}, x, {1, 1, 0.6f, 0.6f}, {}));
+  ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+  EXPECT_EQ(r.value()[0].shape(), (Shape{1, 1, 1, 2}));
+  EXPECT_NEAR(r.value()[0].float_at(0), 1.0, 1e-5);
+  EXPECT_NEAR(r.value()[0].float_at(1), 3.142857, 1e-5);
+  // test_resize_upsample_scales_linear
+  const Tensor x2 = Tensor::from_vector<float>({1, 1, 2, 2}, {1, 2, 3, 4});
+  r = run_single_op(resize_op({.mode = "linear"}, x2, {1, 1, 2, 2}, {}));
+  ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+  const std::vector<double> expected = {1, 1.25, 1.75, 2, 1.5, 1.75, 2.25, 2.5, 2.5, 2.75, 3.25, 3.5, 3, 3.25, 3.75, 4};
+  for (size_t i = 0; i < expected.size(); ++i)
+    EXPECT_NEAR(r.value()[0].float_at(static_cast<int64_t>(i)), expected[i], 1e-6);
+}
+
+TEST(ResizeOps, LargeBilinearUsesEveryThreadChunk) {
+  const Tensor x = random_tensor({2, 3, 24, 36}, 5);
+  check_resize({.mode = "linear"}, x, {1, 1, 4, 4}, {}, 13);
+  check_resize({.mode = "linear", .coord = "align_corners"}, x, {}, {2, 3, 100, 90}, 17);
+  check_resize({.mode = "nearest", .coord = "asymmetric", .nearest = "floor"}, x, {1, 1, 8, 8}, {}, 29);
+}
+
+TEST(ResizeOps, OtherDtypes) {
+  Tensor x = Tensor::from_vector<uint8_t>({1, 1, 2, 2}, {10, 20, 30, 40});
+  auto r =
+      run_single_op(resize_op({.mode = "nearest", .coord = "asymmetric", .nearest = "floor"}, x, {1, 1, 2, 2}, {}));
+  ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+  EXPECT_EQ(r.value()[0].dtype(), DType::kUInt8);
+  EXPECT_EQ(r.value()[0].to_int_vector(),
+            (std::vector<int64_t>{10, 10, 20, 20, 10, 10, 20, 20, 30, 30, 40, 40, 30, 30, 40, 40}));
+  r = run_single_op(resize_op({.mode = "linear", .coord = "align_corners"}, x, {}, {1, 1, 3, 3}));
+  ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+  EXPECT_EQ(r.value()[0].to_int_vector(), (std::vector<int64_t>{10, 15, 20, 20, 25, 30, 30, 35, 40}));
+  Tensor xd = Tensor::from_vector<double>({1, 1, 2, 2}, {1, 2, 3, 4});
+  r = run_single_op(resize_op({.mode = "linear"}, xd, {1, 1, 2, 2}, {}));
+  ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+  EXPECT_EQ(r.value()[0].dtype(), DType::kFloat64);
+  EXPECT_NEAR(r.value()[0].float_at(1), 1.25, 1e-12);
+}
+
+TEST(ResizeOps, LegacyResizeAndUpsampleAreAsymmetric) {
+  const Tensor x = Tensor::from_vector<float>({1, 1, 2, 2}, {1, 2, 3, 4});
+  const Tensor scales = Tensor::from_vector<float>({4}, {1, 1, 2, 3});
+  const std::vector<double> nearest = {1, 1, 1, 2, 2, 2, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 3, 3, 3, 4, 4, 4};
+  for (const char* op_type : {"Upsample", "Resize"}) {
+    SingleOp op{.op_type = op_type, .opset = std::string(op_type) == "Upsample" ? 9 : 10, .inputs = {x, scales}};
+    op.attrs.set_string("mode", "nearest");
+    auto r = run_single_op(op);
+    ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+    ASSERT_EQ(r.value()[0].shape(), (Shape{1, 1, 4, 6}));
+    for (size_t i = 0; i < nearest.size(); ++i) EXPECT_EQ(r.value()[0].float_at(static_cast<int64_t>(i)), nearest[i]);
+    op.attrs.set_string("mode", "linear");
+    r = run_single_op(op);
+    ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+    const std::vector<double> ref =
+        reference_resize({.mode = "linear", .coord = "asymmetric"}, x, {1, 1, 2, 3}, {1, 1, 4, 6});
+    for (size_t i = 0; i < ref.size(); ++i) EXPECT_NEAR(r.value()[0].float_at(static_cast<int64_t>(i)), ref[i], 1e-6);
+  }
+  SingleOp up7{.op_type = "Upsample", .opset = 7, .inputs = {x}};
+  up7.attrs.set_floats("scales", {1, 1, 2, 3});
+  auto r = run_single_op(up7);
+  ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+  EXPECT_EQ(r.value()[0].shape(), (Shape{1, 1, 4, 6}));
+}
+
+TEST(ResizeOps, Errors) {
+  const Tensor x = random_tensor({1, 1, 2, 2}, 6);
+  SingleOp op = resize_op({.mode = "linear"}, x, {1, 1, 2, 2}, {});
+  op.attrs.set_string("mode", "area");
+  auto r = run_single_op(op);
+  EXPECT_EQ(r.status().code(), Code::kUnsupported);
+  EXPECT_NE(r.status().message().find("'mode'='area'"), std::string::npos) << r.status().message();
+  op = resize_op({.mode = "linear"}, x, {1, 1, 2, 2}, {});
+  op.attrs.set_string("coordinate_transformation_mode", "half_pixel_symmetric");
+  r = run_single_op(op);
+  EXPECT_EQ(r.status().code(), Code::kUnsupported);
+  EXPECT_NE(r.status().message().find("coordinate_transformation_mode"), std::string::npos);
+  op = resize_op({.mode = "linear"}, x, {1, 2, 2}, {});
+  EXPECT_EQ(run_single_op(op).status().code(), Code::kInvalidArgument);
+  op = resize_op({.mode = "linear"}, x, {1, 1, 2, 2}, {});
+  op.inputs.push_back(Tensor::from_vector<int64_t>({4}, {1, 1, 4, 4}));
+  EXPECT_EQ(run_single_op(op).status().code(), Code::kInvalidArgument);
+  op = resize_op({.mode = "linear"}, x, {1, 1, -2, 2}, {});
+  EXPECT_EQ(run_single_op(op).status().code(), Code::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace tandem
