@@ -161,5 +161,9 @@ int main(int argc, char** argv) {
   }
   std::cout << "ONNX node tests: " << selected << " selected of " << dirs.size() << " (" << skipped
             << " listed in skips.txt)\n";
-  return RUN_ALL_TESTS();
+  int rc = RUN_ALL_TESTS();
+  const ::testing::UnitTest& u = *::testing::UnitTest::GetInstance();
+  std::cout << "ONNX node tests run: " << u.successful_test_count() << " passed, " << u.failed_test_count()
+            << " failed, " << u.skipped_test_count() << " skipped\n";
+  return rc;
 }

@@ -13,28 +13,9 @@ namespace {
 
 using testing::run_single_op;
 using testing::SingleOp;
-
-template <typename T = float>
-Tensor random_tensor(Shape shape, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<double> dist(-1.0, 1.0);
-  std::vector<T> v(static_cast<size_t>(shape_numel(shape)));
-  for (T& x : v) x = static_cast<T>(dist(rng));
-  return Tensor::from_vector<T>(std::move(shape), v);
-}
-
-Tensor run_ok(const SingleOp& op) {
-  auto r = run_single_op(op);
-  EXPECT_TRUE(r.is_ok()) << r.status().to_string();
-  return r.is_ok() ? r.value()[0] : Tensor();
-}
-
-void expect_error(const SingleOp& op, Code code, const std::string& needle) {
-  auto r = run_single_op(op);
-  ASSERT_FALSE(r.is_ok());
-  EXPECT_EQ(r.status().code(), code) << r.status().to_string();
-  EXPECT_NE(r.status().message().find(needle), std::string::npos) << r.status().to_string();
-}
+using testing::random_tensor;
+using testing::run_ok;
+using testing::expect_error;
 
 struct ActCase {
   std::string name;

@@ -12,15 +12,7 @@ namespace {
 
 using testing::run_single_op;
 using testing::SingleOp;
-
-template <typename T = float>
-Tensor random_tensor(Shape shape, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<double> dist(-1.0, 1.0);
-  std::vector<T> v(static_cast<size_t>(shape_numel(shape)));
-  for (T& x : v) x = static_cast<T>(dist(rng));
-  return Tensor::from_vector<T>(std::move(shape), v);
-}
+using testing::random_tensor;
 
 struct TransposeCase {
   Shape x, w;

@@ -12,34 +12,15 @@ namespace {
 
 using testing::run_single_op;
 using testing::SingleOp;
-
-template <typename T = float>
-Tensor random_tensor(Shape shape, uint32_t seed, double lo = -1.0, double hi = 1.0) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<double> dist(lo, hi);
-  std::vector<T> v(static_cast<size_t>(shape_numel(shape)));
-  for (T& x : v) x = static_cast<T>(std::is_integral_v<T> ? std::round(dist(rng) * 10) : dist(rng));
-  return Tensor::from_vector<T>(std::move(shape), v);
-}
+using testing::random_tensor;
+using testing::run_ok;
+using testing::expect_error;
 
 void expect_near_all(const Tensor& actual, const std::vector<double>& expected, double tol) {
   ASSERT_EQ(actual.numel(), static_cast<int64_t>(expected.size()));
   for (size_t i = 0; i < expected.size(); ++i)
     ASSERT_NEAR(actual.float_at(static_cast<int64_t>(i)), expected[i], tol * (1.0 + std::fabs(expected[i])))
         << "element " << i;
-}
-
-Tensor run_ok(const SingleOp& op) {
-  auto r = run_single_op(op);
-  EXPECT_TRUE(r.is_ok()) << r.status().to_string();
-  return r.is_ok() ? r.value()[0] : Tensor();
-}
-
-void expect_error(const SingleOp& op, Code code, const std::string& needle) {
-  auto r = run_single_op(op);
-  ASSERT_FALSE(r.is_ok());
-  EXPECT_EQ(r.status().code(), code) << r.status().to_string();
-  EXPECT_NE(r.status().message().find(needle), std::string::npos) << r.status().to_string();
 }
 
 // ---- Conv ----

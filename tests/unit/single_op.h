@@ -1,7 +1,12 @@
 // Test support: runs one op's inference and reference kernel on given inputs, as constant folding would.
 #pragma once
 
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "ir/graph.h"
@@ -43,6 +48,31 @@ inline Result<std::vector<Tensor>> run_single_op(const SingleOp& spec) {
   OpContext ctx = make_op_context(g, *node);
   TANDEM_RETURN_IF_ERROR(schema->infer(ctx));
   return evaluate_reference(*schema, ctx, spec.inputs);
+}
+
+// Uniform values in [lo, hi); integer types get whole numbers in [100·lo, 100·hi].
+template <typename T = float>
+Tensor random_tensor(Shape shape, uint32_t seed, double lo = -1.0, double hi = 1.0) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<double> dist(lo, hi);
+  std::vector<T> v(static_cast<size_t>(shape_numel(shape)));
+  for (T& x : v) x = static_cast<T>(std::is_integral_v<T> ? std::round(dist(rng) * 100) : dist(rng));
+  return Tensor::from_vector<T>(std::move(shape), v);
+}
+
+// Output 0 of an op that must succeed (the failure is reported, an empty tensor returned).
+inline Tensor run_ok(const SingleOp& op) {
+  auto r = run_single_op(op);
+  EXPECT_TRUE(r.is_ok()) << r.status().to_string();
+  return r.is_ok() ? r.value()[0] : Tensor();
+}
+
+// An op that must fail with `code` and a message containing `needle`.
+inline void expect_error(const SingleOp& op, Code code, const std::string& needle) {
+  auto r = run_single_op(op);
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_EQ(r.status().code(), code) << r.status().to_string();
+  EXPECT_NE(r.status().message().find(needle), std::string::npos) << r.status().to_string();
 }
 
 }  // namespace tandem::testing

@@ -31,61 +31,22 @@ bool activation_of(const OpContext& ctx, Activation& act) {
   return true;
 }
 
-class OnednnEltwise final : public Kernel {
+// A one-input, one-output primitive on a plain tensor; subclasses only describe the primitive.
+class OnednnUnary : public Kernel {
  public:
-  explicit OnednnEltwise(Activation act) : act_(act) {}
-  Status prepare(const OpContext& ctx) override {
-    try {
-      memory::desc md = plain_f32_desc({shape_numel(ctx.in(0).shape)});
-      dnnl::post_ops probe;
-      TANDEM_CHECK_OR_RETURN(append_activation(act_, probe), kUnsupported, "no oneDNN eltwise for %s",
-                             act_.name().c_str());
-      // Reuse the activation -> eltwise mapping of the fused post-ops, so both paths compute the same thing.
-      float scale = 1, alpha = 0, beta = 0;
-      dnnl::algorithm alg = dnnl::algorithm::undef;
-      probe.get_params_eltwise(0, scale, alg, alpha, beta);
-      dnnl::eltwise_forward::desc d(dnnl::prop_kind::forward_inference, alg, md, alpha, beta);
-      dnnl::primitive_attr attr;
-      attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-      dnnl::eltwise_forward::primitive_desc pd(d, attr, onednn_engine());
-      call_.init(dnnl::eltwise_forward(pd), pd.impl_info_str());
-      call_.args[DNNL_ARG_SRC] = memory(md, onednn_engine(), nullptr);
-      call_.args[DNNL_ARG_DST] = memory(md, onednn_engine(), nullptr);
-      call_.add_scratchpad(pd.scratchpad_desc());
-    } catch (const dnnl::error& e) {
-      return Status(Code::kUnsupported, std::string("oneDNN eltwise: ") + e.what());
-    }
-    return Status::ok();
-  }
-  Status run(std::span<const Tensor> in, std::span<Tensor> out) override {
-    call_.bind(DNNL_ARG_SRC, in[0].raw());
-    call_.bind(DNNL_ARG_DST, out[0].raw());
-    call_.execute();
-    return Status::ok();
-  }
-  std::string impl_name() const override { return call_.impl; }
-
- private:
-  Activation act_;
-  OnednnCall call_;
-};
-
-class OnednnSoftmax final : public Kernel {
- public:
-  explicit OnednnSoftmax(int axis) : axis_(axis) {}
   Status prepare(const OpContext& ctx) override {
     try {
       memory::desc md = plain_f32_desc(ctx.in(0).shape);
-      dnnl::softmax_forward::desc d(dnnl::prop_kind::forward_inference, md, axis_);
       dnnl::primitive_attr attr;
       attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-      dnnl::softmax_forward::primitive_desc pd(d, attr, onednn_engine());
-      call_.init(dnnl::softmax_forward(pd), pd.impl_info_str());
+      memory::desc scratch;
+      TANDEM_ASSIGN_OR_RETURN(dnnl::primitive p, create(md, attr, scratch));
       call_.args[DNNL_ARG_SRC] = memory(md, onednn_engine(), nullptr);
       call_.args[DNNL_ARG_DST] = memory(md, onednn_engine(), nullptr);
-      call_.add_scratchpad(pd.scratchpad_desc());
+      call_.add_scratchpad(scratch);
+      call_.primitive = p;
     } catch (const dnnl::error& e) {
-      return Status(Code::kUnsupported, std::string("oneDNN softmax: ") + e.what());
+      return Status(Code::kUnsupported, std::string("oneDNN: ") + e.what());
     }
     return Status::ok();
   }
@@ -97,9 +58,54 @@ class OnednnSoftmax final : public Kernel {
   }
   std::string impl_name() const override { return call_.impl; }
 
+ protected:
+  // Builds the primitive for `md`, records its implementation name and scratchpad size.
+  virtual Result<dnnl::primitive> create(const memory::desc& md, const dnnl::primitive_attr& attr,
+                                         memory::desc& scratch) = 0;
+  OnednnCall call_;
+};
+
+class OnednnEltwise final : public OnednnUnary {
+ public:
+  explicit OnednnEltwise(Activation act) : act_(act) {}
+
+ protected:
+  Result<dnnl::primitive> create(const memory::desc& md, const dnnl::primitive_attr& attr,
+                                 memory::desc& scratch) override {
+    // Reuse the activation -> eltwise mapping of the fused post-ops, so both paths compute the same thing.
+    dnnl::post_ops probe;
+    TANDEM_CHECK_OR_RETURN(append_activation(act_, probe), kUnsupported, "no oneDNN eltwise for %s",
+                           act_.name().c_str());
+    float scale = 1, alpha = 0, beta = 0;
+    dnnl::algorithm alg = dnnl::algorithm::undef;
+    probe.get_params_eltwise(0, scale, alg, alpha, beta);
+    dnnl::eltwise_forward::desc d(dnnl::prop_kind::forward_inference, alg, md, alpha, beta);
+    dnnl::eltwise_forward::primitive_desc pd(d, attr, onednn_engine());
+    call_.init(dnnl::eltwise_forward(pd), pd.impl_info_str());
+    scratch = pd.scratchpad_desc();
+    return call_.primitive;
+  }
+
+ private:
+  Activation act_;
+};
+
+class OnednnSoftmax final : public OnednnUnary {
+ public:
+  explicit OnednnSoftmax(int axis) : axis_(axis) {}
+
+ protected:
+  Result<dnnl::primitive> create(const memory::desc& md, const dnnl::primitive_attr& attr,
+                                 memory::desc& scratch) override {
+    dnnl::softmax_forward::desc d(dnnl::prop_kind::forward_inference, md, axis_);
+    dnnl::softmax_forward::primitive_desc pd(d, attr, onednn_engine());
+    call_.init(dnnl::softmax_forward(pd), pd.impl_info_str());
+    scratch = pd.scratchpad_desc();
+    return call_.primitive;
+  }
+
  private:
   int axis_;
-  OnednnCall call_;
 };
 
 }  // namespace
