@@ -9,8 +9,10 @@ PACKAGES=(
   libdnnl-dev libcli11-dev nlohmann-json3-dev libstb-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3-torch python3-onnx python3-numpy libopenblas0-openmp
-  nodejs npm
 )
+# Node.js is only needed by bench/ (ONNX Runtime through npm). These machines ship Node 20 with npm 11, which
+# Debian's older npm package conflicts with, so install Debian's only where no node is present at all.
+if ! command -v node >/dev/null 2>&1; then PACKAGES+=(nodejs npm); fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do
