@@ -3,6 +3,8 @@
 // blocked layout at build time. Activations are plain NCHW between kernels; when oneDNN's fastest
 // implementation wants a blocked layout (nChw16c: direct JIT and depthwise kernels, several times faster
 // than the im2col+GEMM path it otherwise takes on plain NCHW), the kernel reorders in and out itself.
+#include <algorithm>
+#include <chrono>
 #include <cstring>
 
 #include "backends/cpu/cpu_kernels.h"
@@ -52,6 +54,9 @@ bool conv_geometry(const OpContext& ctx, ConvGeometry& g) {
 
 class OnednnConv final : public Kernel {
  public:
+  // `blocked_io`: let oneDNN choose activation layouts (reordering in and out); otherwise plain NCHW.
+  explicit OnednnConv(bool blocked_io) : blocked_io_(blocked_io) {}
+
   Status prepare(const OpContext& ctx) override {
     try {
       return prepare_or_throw(ctx);
@@ -80,8 +85,8 @@ class OnednnConv final : public Kernel {
     auto any = memory::format_tag::any;
     memory::desc src_plain = plain_f32_desc(x);
     memory::desc dst_md = plain_f32_desc(y);
-    memory::desc src_md(src_plain.dims(), memory::data_type::f32, any);
-    memory::desc dst_choice(dst_md.dims(), memory::data_type::f32, any);
+    memory::desc src_md = blocked_io_ ? memory::desc(src_plain.dims(), memory::data_type::f32, any) : src_plain;
+    memory::desc dst_choice = blocked_io_ ? memory::desc(dst_md.dims(), memory::data_type::f32, any) : dst_md;
     memory::desc w_any(wdims, memory::data_type::f32, any);
     memory::desc b_md({w[0]}, memory::data_type::f32, memory::format_tag::a);
     memory::dims dil = {g.dilations[0] - 1, g.dilations[1] - 1};
@@ -171,10 +176,50 @@ class OnednnConv final : public Kernel {
 
   OnednnCall call_;
   Tensor bias_;
+  bool blocked_io_ = true;
   bool has_bias_ = false, has_sum_ = false;
   // Blocked-layout staging buffers, allocated once at prepare (empty when oneDNN takes plain NCHW).
   memory src_user_, src_blocked_, dst_user_, dst_blocked_;
   dnnl::reorder src_reorder_, dst_reorder_, dst_reorder_back_;
+};
+
+// Tactic selection, as TensorRT's builder does: both layout strategies are built and timed on scratch data,
+// and the faster one is kept. Blocked layouts win for most convolutions, but for small ones the reorders
+// in and out cost more than the blocked kernel saves.
+class TunedConv final : public Kernel {
+ public:
+  Status prepare(const OpContext& ctx) override {
+    auto blocked = std::make_unique<OnednnConv>(true);
+    TANDEM_RETURN_IF_ERROR(blocked->prepare(ctx));
+    auto plain = std::make_unique<OnednnConv>(false);
+    if (!plain->prepare(ctx).is_ok()) {
+      chosen_ = std::move(blocked);
+      return Status::ok();
+    }
+    std::vector<Tensor> in, out;
+    for (const TensorInfo& i : ctx.inputs)
+      in.push_back(!i.present ? Tensor() : i.constant ? *i.constant : Tensor::make(i.dtype, i.shape));
+    for (const TensorInfo& o : ctx.outputs) out.push_back(Tensor::make(o.dtype, o.shape));
+    double t_blocked = time_runs(*blocked, in, out), t_plain = time_runs(*plain, in, out);
+    chosen_ = t_plain < t_blocked ? std::move(plain) : std::move(blocked);
+    return Status::ok();
+  }
+  Status run(std::span<const Tensor> in, std::span<Tensor> out) override { return chosen_->run(in, out); }
+  std::string impl_name() const override { return chosen_->impl_name(); }
+
+ private:
+  // Best of three after a warm-up run: the minimum is the least noisy estimate on a shared machine.
+  static double time_runs(Kernel& k, std::span<const Tensor> in, std::span<Tensor> out) {
+    double best = 1e30;
+    for (int i = 0; i < 4; ++i) {
+      auto t0 = std::chrono::steady_clock::now();
+      if (!k.run(in, out).is_ok()) return 1e30;
+      double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      if (i > 0) best = std::min(best, t);
+    }
+    return best;
+  }
+  std::unique_ptr<Kernel> chosen_;
 };
 
 }  // namespace
@@ -193,7 +238,7 @@ std::unique_ptr<Kernel> make_onednn_conv(const OpContext& ctx) {
   }
   ConvGeometry g;
   if (!conv_geometry(ctx, g)) return nullptr;
-  return std::make_unique<OnednnConv>();
+  return std::make_unique<TunedConv>();
 }
 
 }  // namespace tandem
