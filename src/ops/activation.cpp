@@ -1,9 +1,4 @@
 // Activation parsing and the bulk in-place apply.
-// Lets GCC turn float selects (relu, clip, NaN-aware max) into vector blends: we never read FP exception flags.
-// Must precede the includes so the inline math they define is compiled with it too.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("no-trapping-math")
-#endif
 #include "ops/activation.h"
 
 namespace tandem {

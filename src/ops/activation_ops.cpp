@@ -1,9 +1,4 @@
 // Activation ops: Relu, Sigmoid, LeakyRelu, HardSigmoid, HardSwish, Elu, Selu, Softplus, PRelu, Clip and
-// Lets GCC turn float selects (relu, clip, NaN-aware max) into vector blends: we never read FP exception flags.
-// Must precede the includes so the inline math they define is compiled with it too.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("no-trapping-math")
-#endif
 // Gelu (ai.tandem, also ONNX opset 20). Float math goes through fastmath, shared with activation.h.
 #include <cmath>
 #include <limits>

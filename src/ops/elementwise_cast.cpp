@@ -1,9 +1,4 @@
 // Cast and CastLike between every numeric dtype, bool, float16 and bfloat16.
-// Lets GCC turn float selects (relu, clip, NaN-aware max) into vector blends: we never read FP exception flags.
-// Must precede the includes so the inline math they define is compiled with it too.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("no-trapping-math")
-#endif
 // Float to integer saturates and maps NaN to 0 (ONNX leaves it undefined; C++ would make it UB).
 #include <cstring>
 #include <memory>

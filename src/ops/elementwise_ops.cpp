@@ -1,9 +1,4 @@
 // Elementwise arithmetic (Add, Sub, Mul, Div, Mod, Min, Max) and the family's single registration entry point.
-// Lets GCC turn float selects (relu, clip, NaN-aware max) into vector blends: we never read FP exception flags.
-// Must precede the includes so the inline math they define is compiled with it too.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("no-trapping-math")
-#endif
 #include <cmath>
 #include <type_traits>
 

@@ -1,9 +1,4 @@
 // Pow: base and exponent may have different dtypes (the output has the base's); a constant scalar exponent
-// Lets GCC turn float selects (relu, clip, NaN-aware max) into vector blends: we never read FP exception flags.
-// Must precede the includes so the inline math they define is compiled with it too.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("no-trapping-math")
-#endif
 // of 2, 3, 0.5, 1 or -1 (x^2 in decomposed LayerNorm, RMSNorm) becomes a plain multiply/sqrt loop.
 #include <cmath>
 #include <limits>

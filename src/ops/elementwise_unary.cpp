@@ -1,9 +1,4 @@
 // Unary math: Sqrt, Exp, Log, Erf, Tanh, Reciprocal, Floor, Ceil, Neg, Abs, Sign.
-// Lets GCC turn float selects (relu, clip, NaN-aware max) into vector blends: we never read FP exception flags.
-// Must precede the includes so the inline math they define is compiled with it too.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("no-trapping-math")
-#endif
 // Exp, Erf and Tanh on float (and the half types, computed in float) use fastmath so their loops vectorise.
 #include <cmath>
 #include <type_traits>

@@ -80,7 +80,7 @@ Shape ConvGeometry::output_shape() const {
   return s;
 }
 
-Result<ConvGeometry> conv_geometry(const OpContext& ctx) {
+Status check_conv_operands(const OpContext& ctx) {
   TANDEM_CHECK_OR_RETURN(ctx.has_input(0) && ctx.has_input(1), kInvalidArgument, "inputs X and W are required");
   const TensorInfo& x = ctx.in(0);
   const TensorInfo& w = ctx.in(1);
@@ -91,6 +91,13 @@ Result<ConvGeometry> conv_geometry(const OpContext& ctx) {
   TANDEM_CHECK_OR_RETURN(x.shape.size() >= 3 && w.shape.size() == x.shape.size(), kInvalidArgument,
                          "X %s and W %s must both be [N, C, spatial...] of equal rank",
                          shape_to_string(x.shape).c_str(), shape_to_string(w.shape).c_str());
+  return Status::ok();
+}
+
+Result<ConvGeometry> conv_geometry(const OpContext& ctx) {
+  TANDEM_RETURN_IF_ERROR(check_conv_operands(ctx));
+  const TensorInfo& x = ctx.in(0);
+  const TensorInfo& w = ctx.in(1);
   ConvGeometry g;
   g.dtype = x.dtype;
   g.batch = x.shape[0];

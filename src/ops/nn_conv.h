@@ -21,6 +21,8 @@ struct ConvGeometry {
 };
 
 // Validates X, W and the optional bias (inputs 0..2) and the Conv attributes of `ctx`'s node.
+// Checks the X and W operands Conv and ConvTranspose share: both present, float, equal dtype and rank >= 3.
+Status check_conv_operands(const OpContext& ctx);
 Result<ConvGeometry> conv_geometry(const OpContext& ctx);
 
 // Y = conv(X, W) + B (+ Z) then `activation`, by im2col and gemm_reference per (image, group).

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <string>
 
+#include "ops/nn_conv.h"
 #include "ops/nn_gemm.h"
 #include "ops/nn_register.h"
 #include "ops/nn_window.h"
@@ -27,16 +28,9 @@ struct ConvTransposeGeometry {
 };
 
 Result<ConvTransposeGeometry> conv_transpose_geometry(const OpContext& ctx) {
-  TANDEM_CHECK_OR_RETURN(ctx.has_input(0) && ctx.has_input(1), kInvalidArgument, "inputs X and W are required");
+  TANDEM_RETURN_IF_ERROR(check_conv_operands(ctx));
   const TensorInfo& x = ctx.in(0);
   const TensorInfo& w = ctx.in(1);
-  TANDEM_CHECK_OR_RETURN(x.dtype == DType::kFloat32 || x.dtype == DType::kFloat64, kUnsupported,
-                         "dtype %s is not supported (float32, float64)", dtype_name(x.dtype));
-  TANDEM_CHECK_OR_RETURN(w.dtype == x.dtype, kInvalidArgument, "W dtype %s differs from X dtype %s",
-                         dtype_name(w.dtype), dtype_name(x.dtype));
-  TANDEM_CHECK_OR_RETURN(x.shape.size() >= 3 && w.shape.size() == x.shape.size(), kInvalidArgument,
-                         "X %s and W %s must both be [N, C, spatial...] of equal rank",
-                         shape_to_string(x.shape).c_str(), shape_to_string(w.shape).c_str());
   const size_t rank = x.shape.size() - 2;
   TANDEM_CHECK_OR_RETURN(rank <= kMaxSpatialRank, kUnsupported, "%zu spatial dims are not supported", rank);
   const Attributes& attrs = ctx.attrs();
