@@ -36,7 +36,8 @@ Status infer_fused_conv(OpContext& ctx) {
   return Status::ok();
 }
 
-// FusedMatMul(A, B, bias?) = activation(MatMul(A, B) + bias), bias of N values broadcast over the last dim.
+// FusedMatMul(A, B, bias?) = activation(alpha * MatMul(A, B) + bias), bias of N values broadcast over the last
+// dim, alpha (default 1) from the attribute.
 Status infer_fused_matmul(OpContext& ctx) {
   TANDEM_ASSIGN_OR_RETURN(MatMulPlan p, plan_matmul(ctx));
   if (ctx.has_input(2)) {

@@ -220,6 +220,7 @@ Status MatMulKernel::prepare(const OpContext& ctx) {
                                                            ctx.attrs().get_floats("activation_params")));
     TANDEM_CHECK_OR_RETURN(activation_.kind == ActivationKind::kNone || plan_.dtype == DType::kFloat32, kUnsupported,
                            "activation on dtype %s is not supported", dtype_name(plan_.dtype));
+    alpha_ = ctx.attrs().get_float("alpha", 1.0f);
   }
   const int threads = omp_get_max_threads();
   parallel_batches_ = threads > 1 && plan_.batch() >= threads;
@@ -251,12 +252,15 @@ void MatMulKernel::run_typed(const Tensor& a, const Tensor& b, const Tensor& bia
   }
   const T* bd = bias.defined() ? bias.data<T>() : nullptr;
   const bool has_act = activation_.kind != ActivationKind::kNone;
-  if (!bd && !has_act) return;
+  const bool scaled = alpha_ != 1.0f;
+  if (!bd && !has_act && !scaled) return;
   const int64_t rows = batch * p.m;
   T* yd = y.data<T>();
 #pragma omp parallel for if (rows * p.n > kParallelWork) schedule(static)
   for (int64_t r = 0; r < rows; ++r) {
     T* row = yd + r * p.n;
+    if (scaled)
+      for (int64_t j = 0; j < p.n; ++j) row[j] = static_cast<T>(row[j] * alpha_);
     if (bd)
       for (int64_t j = 0; j < p.n; ++j) row[j] += bd[j];
     if constexpr (std::is_same_v<T, float>) {

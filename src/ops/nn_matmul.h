@@ -40,6 +40,7 @@ class MatMulKernel : public Kernel {
   bool fused_ = false;
   MatMulPlan plan_;
   Activation activation_;
+  float alpha_ = 1.0f;  // FusedMatMul's scale on the product, before the bias
   bool parallel_batches_ = false;  // threads split batches instead of each product
 };
 

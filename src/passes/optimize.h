@@ -11,6 +11,7 @@ Status optimize(Graph& graph);
 Status fuse_layer_norm(Graph& graph);
 Status fuse_gelu(Graph& graph);
 Status fuse_matmul_add(Graph& graph);
+Status fuse_matmul_scale(Graph& graph);
 Status fuse_conv_activation(Graph& graph);
 
 }  // namespace tandem

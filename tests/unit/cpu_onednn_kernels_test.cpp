@@ -122,6 +122,7 @@ struct MatMulCase {
   Shape a, b;
   bool b_constant, bias;
   std::string activation;
+  float alpha = 1.0f;
 };
 
 class OnednnMatMulVsReference : public ::testing::TestWithParam<MatMulCase> {};
@@ -129,10 +130,11 @@ class OnednnMatMulVsReference : public ::testing::TestWithParam<MatMulCase> {};
 TEST_P(OnednnMatMulVsReference, Matches) {
   const MatMulCase& p = GetParam();
   KernelCase c;
-  bool fused = p.bias || !p.activation.empty();
+  bool fused = p.bias || !p.activation.empty() || p.alpha != 1.0f;
   c.op = fused ? "FusedMatMul" : "MatMul";
   c.domain = fused ? kTandemDomain : "";
   if (!p.activation.empty()) c.attrs.set_string("activation", p.activation);
+  if (p.alpha != 1.0f) c.attrs.set_float("alpha", p.alpha);
   c.inputs = {random_f32(p.a, 5), random_f32(p.b, 6)};
   c.constant = {false, p.b_constant};
   if (p.bias) {
@@ -150,7 +152,9 @@ INSTANTIATE_TEST_SUITE_P(Matrix, OnednnMatMulVsReference,
                                            MatMulCase{{1, 128, 32}, {32, 64}, true, true, "Gelu"},
                                            MatMulCase{{1, 2, 64, 16}, {1, 2, 16, 48}, false, false, ""},  // attention
                                            MatMulCase{{3, 1, 5, 7}, {1, 4, 7, 6}, false, false, ""},  // broadcast
-                                           MatMulCase{{17, 33}, {33, 9}, true, false, "Relu"}));
+                                           MatMulCase{{17, 33}, {33, 9}, true, false, "Relu"},
+                                           MatMulCase{{1, 2, 64, 16}, {1, 2, 16, 48}, false, false, "", 0.25f},
+                                           MatMulCase{{8, 16}, {16, 8}, true, false, "Relu", -1.5f}));
 
 TEST(OnednnEltwise, ActivationsAndSoftmaxMatchReference) {
   for (const char* op : {"Relu", "Sigmoid", "Tanh", "LeakyRelu", "Softmax"}) {

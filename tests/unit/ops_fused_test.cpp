@@ -139,5 +139,17 @@ TEST(FusedMatMul, RejectsBadInput) {
   EXPECT_EQ(run_ok(op).to_int_vector(), std::vector<int64_t>{6});
 }
 
+// alpha scales the product before the bias: y = alpha * (A·B) + bias.
+TEST(FusedMatMulOp, AlphaScalesTheProductBeforeTheBias) {
+  Tensor a = random_tensor({3, 4, 5}, 11), w = random_tensor({5, 6}, 12), bias = random_tensor({6}, 13);
+  SingleOp plain{.op_type = "MatMul", .inputs = {a, w}};
+  SingleOp fused{.op_type = "FusedMatMul", .domain = kTandemDomain, .inputs = {a, w, bias}};
+  fused.attrs.set_float("alpha", 0.125f);
+  Tensor y0 = run_ok(plain), y1 = run_ok(fused);
+  ASSERT_EQ(y0.shape(), y1.shape());
+  for (int64_t i = 0; i < y0.numel(); ++i)
+    EXPECT_NEAR(y1.data<float>()[i], 0.125f * y0.data<float>()[i] + bias.data<float>()[i % 6], 1e-6) << i;
+}
+
 }  // namespace
 }  // namespace tandem

@@ -362,3 +362,45 @@ TEST(Optimize, TransformerMlpBlock) {
 
 }  // namespace
 }  // namespace tandem
+
+namespace tandem {
+namespace {
+
+using testing::GraphBuilder;
+
+// Attention scores: q·kᵀ then a scalar scale, both operands computed at run time.
+TEST(FuseMatMulScale, AttentionScaleBecomesAlpha) {
+  GraphBuilder b;
+  Value* q = b.input("q", {1, 2, 16, 8});
+  Value* kt = b.input("kt", {1, 2, 8, 12});
+  b.output(b.op("Mul", {b.op("MatMul", {q, kt}), b.scalar(0.35355339f)}));
+  auto fused = fuse_and_compare(*b.specialized(), {fuse_matmul_scale});
+  EXPECT_EQ(op_counts(*fused), (std::map<std::string, int>{{"FusedMatMul", 1}}));
+  EXPECT_FLOAT_EQ(only_node(*fused, "FusedMatMul")->attrs.get_float("alpha", 1.0f), 0.35355339f);
+}
+
+TEST(FuseMatMulScale, ScalarFirstAndConstantWeights) {
+  GraphBuilder b;
+  b.output(b.op("Mul", {b.scalar(-2.0f), b.op("MatMul", {b.input("a", {6, 8}), b.weights({8, 4})})}));
+  auto fused = fuse_and_compare(*b.specialized(), {fuse_matmul_scale});
+  EXPECT_EQ(op_counts(*fused), (std::map<std::string, int>{{"FusedMatMul", 1}}));
+}
+
+TEST(FuseMatMulScale, PerChannelFactorStays) {
+  GraphBuilder b;
+  b.output(b.op("Mul", {b.op("MatMul", {b.input("a", {6, 8}), b.weights({8, 4})}), b.weights({4})}));
+  auto fused = fuse_and_compare(*b.specialized(), {fuse_matmul_scale});
+  EXPECT_EQ(op_counts(*fused), (std::map<std::string, int>{{"MatMul", 1}, {"Mul", 1}}));
+}
+
+TEST(FuseMatMulScale, ProductReadTwiceStays) {
+  GraphBuilder b;
+  Value* y = b.op("MatMul", {b.input("a", {6, 8}), b.weights({8, 4})});
+  b.output(b.op("Mul", {y, b.scalar(0.5f)}));
+  b.output(b.op("Relu", {y}));
+  auto fused = fuse_and_compare(*b.specialized(), {fuse_matmul_scale});
+  EXPECT_EQ(op_counts(*fused), (std::map<std::string, int>{{"MatMul", 1}, {"Mul", 1}, {"Relu", 1}}));
+}
+
+}  // namespace
+}  // namespace tandem

@@ -41,6 +41,10 @@ class OnednnMatMul final : public Kernel {
     memory::desc bias_md = plain_f32_desc(bias_shape);
 
     dnnl::post_ops ops;
+    // alpha·(A·B) as the first post-op; the factory declines alpha together with a bias, which oneDNN would
+    // add before the post-ops.
+    float alpha = ctx.attrs().get_float("alpha", 1.0f);
+    if (alpha != 1.0f) ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_linear, alpha, 0.0f);
     append_activation(act, ops);
     dnnl::primitive_attr attr;
     attr.set_post_ops(ops);
@@ -99,6 +103,7 @@ std::unique_ptr<Kernel> make_onednn_matmul(const OpContext& ctx) {
     const TensorInfo& bias = ctx.in(2);
     if (!bias.constant || bias.shape.size() != 1 || bias.shape[0] != ctx.out(0).shape.back()) return nullptr;
   }
+  if (fused && n.attrs.get_float("alpha", 1.0f) != 1.0f && ctx.has_input(2)) return nullptr;
   if (fused) {
     auto act = Activation::parse(n.attrs.get_string("activation", ""), n.attrs.get_floats("activation_params"));
     dnnl::post_ops probe;
