@@ -149,19 +149,12 @@ Status infer_expand(OpContext& ctx) {
   return Status::ok();
 }
 
-class ExpandKernel : public Kernel {
+class ExpandKernel : public StridedCopyKernel {
  public:
   Status prepare(const OpContext& ctx) override {
     const Shape& out = ctx.out(0).shape;
     return copy_.plan(out, broadcast_strides(ctx.in(0).shape, out), 0, dtype_size(ctx.in(0).dtype));
   }
-  Status run(std::span<const Tensor> in, std::span<Tensor> out) override {
-    copy_.run(in[0].raw(), out[0].raw());
-    return Status::ok();
-  }
-
- private:
-  StridedCopy copy_;
 };
 
 }  // namespace

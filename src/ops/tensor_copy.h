@@ -3,10 +3,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
+#include <string>
 #include <vector>
 
 #include "core/status.h"
 #include "core/tensor.h"
+#include "ops/op_registry.h"
 
 namespace tandem {
 
@@ -52,6 +55,20 @@ class StridedCopy {
   size_t esize_ = 0;
   int64_t numel_ = 0;
   bool tiled_ = false;
+};
+
+// A kernel whose whole run is one strided copy of input 0 into output 0, planned in prepare()
+// (Transpose, Slice, Expand, Tile): subclasses only plan `copy_`.
+class StridedCopyKernel : public Kernel {
+ public:
+  Status run(std::span<const Tensor> in, std::span<Tensor> out) override {
+    copy_.run(in[0].raw(), out[0].raw());
+    return Status::ok();
+  }
+  std::string impl_name() const override { return std::string("reference:") + copy_.loop_name(); }
+
+ protected:
+  StridedCopy copy_;
 };
 
 }  // namespace tandem

@@ -87,7 +87,7 @@ Status infer_slice(OpContext& ctx) {
   return Status::ok();
 }
 
-class SliceKernel : public Kernel {
+class SliceKernel : public StridedCopyKernel {
  public:
   Status prepare(const OpContext& ctx) override {
     TANDEM_ASSIGN_OR_RETURN(SliceView v, slice_view(ctx));
@@ -100,13 +100,6 @@ class SliceKernel : public Kernel {
     }
     return copy_.plan(v.out, strides, offset, dtype_size(ctx.in(0).dtype));
   }
-  Status run(std::span<const Tensor> in, std::span<Tensor> out) override {
-    copy_.run(in[0].raw(), out[0].raw());
-    return Status::ok();
-  }
-
- private:
-  StridedCopy copy_;
 };
 
 // ---- Tile: output dimension i is the input's repeated repeats[i] times, i.e. the view [r_i, d_i] with
@@ -134,7 +127,7 @@ Status infer_tile(OpContext& ctx) {
   return Status::ok();
 }
 
-class TileKernel : public Kernel {
+class TileKernel : public StridedCopyKernel {
  public:
   Status prepare(const OpContext& ctx) override {
     TANDEM_ASSIGN_OR_RETURN(std::vector<int64_t> repeats, tile_repeats(ctx));
@@ -148,13 +141,6 @@ class TileKernel : public Kernel {
     }
     return copy_.plan(view, strides, 0, dtype_size(ctx.in(0).dtype));
   }
-  Status run(std::span<const Tensor> in, std::span<Tensor> out) override {
-    copy_.run(in[0].raw(), out[0].raw());
-    return Status::ok();
-  }
-
- private:
-  StridedCopy copy_;
 };
 
 }  // namespace

@@ -39,7 +39,7 @@ Status infer_transpose(OpContext& ctx) {
   return Status::ok();
 }
 
-class TransposeKernel : public Kernel {
+class TransposeKernel : public StridedCopyKernel {
  public:
   Status prepare(const OpContext& ctx) override {
     TANDEM_ASSIGN_OR_RETURN(std::vector<int64_t> perm, transpose_perm(ctx));
@@ -48,14 +48,6 @@ class TransposeKernel : public Kernel {
     for (int64_t p : perm) strides.push_back(in_strides[static_cast<size_t>(p)]);
     return copy_.plan(ctx.out(0).shape, strides, 0, dtype_size(ctx.in(0).dtype));
   }
-  Status run(std::span<const Tensor> in, std::span<Tensor> out) override {
-    copy_.run(in[0].raw(), out[0].raw());
-    return Status::ok();
-  }
-  std::string impl_name() const override { return std::string("reference:") + copy_.loop_name(); }
-
- private:
-  StridedCopy copy_;
 };
 
 }  // namespace
