@@ -7,13 +7,15 @@
 int main(int argc, char** argv) {
   CLI::App app{"Tandem: multi-task perception inference across compute units"};
   app.require_subcommand(1);
+  // Flag errors read like every other error: one line, exit code 1 (--help still prints the help, exit 0).
+  app.failure_message([](const CLI::App*, const CLI::Error& e) { return "tandem: error: " + std::string(e.what()) + "\n"; });
   tandem::cli::CommandResult result;
   tandem::cli::add_inspect_command(app, result);
   tandem::cli::add_run_command(app, result);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    return app.exit(e) == 0 ? 0 : 1;
   } catch (const std::exception& e) {
     std::cerr << "tandem: error: " << e.what() << "\n";
     return 1;

@@ -163,6 +163,14 @@ TEST_F(BadInput, MissingInputFile) {
                         "cannot open");
 }
 
+TEST_F(BadInput, UnknownFlag) {
+  expect_one_line_error(run_cli("run " + write(small_model(), "ok.onnx") + " --bogus"), "--bogus");
+}
+
+TEST_F(BadInput, OutOfRangeFlag) {
+  expect_one_line_error(run_cli("run " + write(small_model(), "ok.onnx") + " --threads 0"), "--threads");
+}
+
 TEST_F(BadInput, BadShapeFlag) {
   expect_one_line_error(run_cli("run " + write(small_model(), "ok.onnx") + " --shape 8xq"), "bad shape");
 }
