@@ -12,6 +12,8 @@ Status optimize(Graph& graph) {
   TANDEM_RETURN_IF_ERROR(fuse_matmul_add(graph));
   // After MatMul+Add: a scale is only folded into a MatMul that took no bias, so alpha never meets a bias.
   TANDEM_RETURN_IF_ERROR(fuse_matmul_scale(graph));
+  // Activations separated from their conv/matmul only by reshapes and transposes move up to them first.
+  TANDEM_RETURN_IF_ERROR(hoist_activation(graph));
   TANDEM_RETURN_IF_ERROR(fuse_conv_activation(graph));
   eliminate_dead_code(graph);
   return graph.topological_order().status();

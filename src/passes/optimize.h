@@ -12,6 +12,7 @@ Status fuse_layer_norm(Graph& graph);
 Status fuse_gelu(Graph& graph);
 Status fuse_matmul_add(Graph& graph);
 Status fuse_matmul_scale(Graph& graph);
+Status hoist_activation(Graph& graph);
 Status fuse_conv_activation(Graph& graph);
 
 }  // namespace tandem

@@ -404,3 +404,49 @@ TEST(FuseMatMulScale, ProductReadTwiceStays) {
 
 }  // namespace
 }  // namespace tandem
+
+namespace tandem {
+namespace {
+
+using testing::GraphBuilder;
+
+Attributes perm(std::vector<int64_t> p) {
+  Attributes a;
+  a.set_ints("perm", std::move(p));
+  return a;
+}
+
+// Mix-FFN: depthwise conv -> Reshape to tokens -> Transpose -> GELU: the GELU moves up and fuses into the conv.
+TEST(HoistActivation, GeluAfterReshapeTransposeFusesIntoConv) {
+  GraphBuilder b;
+  Attributes conv;
+  conv.set_int("group", 8);
+  conv.set_ints("pads", {1, 1, 1, 1});
+  Value* y = b.op("Conv", {b.input("x", {1, 8, 4, 6}), b.weights({8, 1, 3, 3})}, conv);
+  Value* tokens = b.op("Transpose", {b.op("Reshape", {y, b.constant(Tensor::from_vector<int64_t>({3}, {1, 8, 24}))})},
+                       perm({0, 2, 1}));
+  b.output(b.op("Gelu", {tokens}, {}, kTandemDomain));
+  auto fused = fuse_and_compare(*b.specialized(), {hoist_activation, fuse_conv_activation});
+  EXPECT_EQ(op_counts(*fused), (std::map<std::string, int>{{"FusedConv", 1}, {"Reshape", 1}, {"Transpose", 1}}));
+  EXPECT_EQ(only_node(*fused, "FusedConv")->attrs.get_string("activation", ""), "Gelu");
+}
+
+TEST(HoistActivation, MovedValueReadElsewhereStays) {
+  GraphBuilder b;
+  Value* y = b.op("MatMul", {b.input("a", {6, 8}), b.weights({8, 4})});
+  Value* t = b.op("Transpose", {y}, perm({1, 0}));
+  b.output(b.op("Relu", {t}));
+  b.output(t);
+  auto fused = fuse_and_compare(*b.specialized(), {hoist_activation, fuse_matmul_add});
+  EXPECT_EQ(op_counts(*fused), (std::map<std::string, int>{{"MatMul", 1}, {"Transpose", 1}, {"Relu", 1}}));
+}
+
+TEST(HoistActivation, ChainFromAGraphInputStays) {
+  GraphBuilder b;
+  b.output(b.op("Sigmoid", {b.op("Transpose", {b.input("a", {6, 8})}, perm({1, 0}))}));
+  auto fused = fuse_and_compare(*b.specialized(), {hoist_activation});
+  EXPECT_EQ(op_counts(*fused), (std::map<std::string, int>{{"Transpose", 1}, {"Sigmoid", 1}}));
+}
+
+}  // namespace
+}  // namespace tandem
