@@ -3,20 +3,6 @@
 
 namespace tandem {
 
-const char* attribute_kind_name(Attribute::Kind kind) {
-  switch (kind) {
-    case Attribute::Kind::kInt: return "int";
-    case Attribute::Kind::kFloat: return "float";
-    case Attribute::Kind::kString: return "string";
-    case Attribute::Kind::kInts: return "ints";
-    case Attribute::Kind::kFloats: return "floats";
-    case Attribute::Kind::kStrings: return "strings";
-    case Attribute::Kind::kTensor: return "tensor";
-    case Attribute::Kind::kGraph: return "graph";
-  }
-  return "?";
-}
-
 const Attribute* Attributes::find(const std::string& name) const {
   auto it = map_.find(name);
   return it == map_.end() ? nullptr : &it->second;

@@ -22,8 +22,6 @@ struct Attribute {
   Tensor t;
 };
 
-const char* attribute_kind_name(Attribute::Kind kind);
-
 class Attributes {
  public:
   bool has(const std::string& name) const { return map_.count(name) != 0; }

@@ -96,13 +96,6 @@ Result<Tensor> tensor_from_proto(const onnx::TensorProto& proto, const std::stri
   return t;
 }
 
-void tensor_to_proto(const Tensor& tensor, const std::string& name, onnx::TensorProto* proto) {
-  proto->set_name(name);
-  proto->set_data_type(static_cast<int32_t>(tensor.dtype()));
-  for (int64_t d : tensor.shape()) proto->add_dims(d);
-  proto->set_raw_data(tensor.raw(), tensor.nbytes());
-}
-
 Result<Tensor> load_tensor_pb(const std::string& path) {
   TANDEM_ASSIGN_OR_RETURN(std::string bytes, read_file_bytes(path));
   onnx::TensorProto proto;
@@ -112,13 +105,5 @@ Result<Tensor> load_tensor_pb(const std::string& path) {
   return tensor_from_proto(proto, dir, "tensor file '" + path + "'");
 }
 
-Status save_tensor_pb(const Tensor& tensor, const std::string& name, const std::string& path) {
-  onnx::TensorProto proto;
-  tensor_to_proto(tensor, name, &proto);
-  std::ofstream f(path, std::ios::binary);
-  TANDEM_CHECK_OR_RETURN(f.good(), kIoError, "cannot write '%s'", path.c_str());
-  TANDEM_CHECK_OR_RETURN(proto.SerializeToOstream(&f), kIoError, "cannot write '%s'", path.c_str());
-  return Status::ok();
-}
 
 }  // namespace tandem

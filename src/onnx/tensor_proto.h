@@ -1,4 +1,4 @@
-// Conversion between ONNX TensorProto and Tandem tensors (initializers, node-test .pb files).
+// Reading ONNX TensorProto into Tandem tensors (initializers, node-test .pb files).
 #pragma once
 
 #include <string>
@@ -14,10 +14,8 @@ namespace tandem {
 
 // `base_dir` resolves external data files; `where` names the tensor in errors ("initializer 'conv.weight'").
 Result<Tensor> tensor_from_proto(const onnx::TensorProto& proto, const std::string& base_dir, const std::string& where);
-void tensor_to_proto(const Tensor& tensor, const std::string& name, onnx::TensorProto* proto);
 
 // Reads a serialized TensorProto file (ONNX node tests' input_N.pb / output_N.pb).
 Result<Tensor> load_tensor_pb(const std::string& path);
-Status save_tensor_pb(const Tensor& tensor, const std::string& name, const std::string& path);
 
 }  // namespace tandem

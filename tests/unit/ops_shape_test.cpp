@@ -12,6 +12,7 @@ namespace {
 
 using testing::run_single_op;
 using testing::SingleOp;
+using testing::op_spec;
 
 Tensor ints(std::vector<int64_t> v) { return Tensor::from_vector<int64_t>({static_cast<int64_t>(v.size())}, v); }
 
@@ -36,15 +37,6 @@ bool same_bytes(const Tensor& a, const Tensor& b) {
   return a.dtype() == b.dtype() && a.shape() == b.shape() && std::memcmp(a.raw(), b.raw(), a.nbytes()) == 0;
 }
 
-SingleOp spec(const char* op_type, std::vector<Tensor> inputs = {}, int64_t opset = 17, int num_outputs = 1) {
-  SingleOp s;
-  s.op_type = op_type;
-  s.inputs = std::move(inputs);
-  s.opset = opset;
-  s.num_outputs = num_outputs;
-  return s;
-}
-
 Result<Tensor> run1(SingleOp spec) {
   TANDEM_ASSIGN_OR_RETURN(std::vector<Tensor> outs, run_single_op(spec));
   return outs[0];
@@ -58,7 +50,7 @@ TEST(ShapeOps, ShapeWithStartEnd) {
   std::vector<Case> cases = {{0, 3, {3, 4, 5}}, {0, 10, {3, 4, 5}}, {-10, 3, {3, 4, 5}}, {0, 1, {3}}, {0, -1, {3, 4}},
                              {1, 3, {4, 5}},    {1, 2, {4}},        {1, -1, {4}},        {-1, 3, {5}}, {2, 1, {}}};
   for (const Case& c : cases) {
-    SingleOp op = spec("Shape", {x}, 15);
+    SingleOp op = op_spec("Shape", {x}, 15);
     op.attrs.set_int("start", c.start);
     op.attrs.set_int("end", c.end);
     auto y = run1(op);
@@ -69,7 +61,7 @@ TEST(ShapeOps, ShapeWithStartEnd) {
 }
 
 TEST(ShapeOps, Size) {
-  auto y = run1(spec("Size", {iota(DType::kUInt8, {3, 4, 5})}));
+  auto y = run1(op_spec("Size", {iota(DType::kUInt8, {3, 4, 5})}));
   ASSERT_TRUE(y.is_ok());
   EXPECT_EQ(y->shape(), Shape{});
   EXPECT_EQ(y->int_at(0), 60);
@@ -82,7 +74,7 @@ TEST(ShapeOps, ReshapeCases) {
                              {{24}, {24}},                 {{2, 12}, {2, 12}},     {{2, 0, 1, -1}, {2, 3, 1, 4}},
                              {{2, 0, 4, 1}, {2, 3, 4, 1}}};
   for (const Case& c : cases) {
-    auto y = run1(spec("Reshape", {x, ints(c.shape)}, 14));
+    auto y = run1(op_spec("Reshape", {x, ints(c.shape)}, 14));
     ASSERT_TRUE(y.is_ok()) << y.status().to_string();
     EXPECT_EQ(y->shape(), c.want);
     EXPECT_EQ(std::memcmp(y->raw(), x.raw(), x.nbytes()), 0);
@@ -90,15 +82,15 @@ TEST(ShapeOps, ReshapeCases) {
 }
 
 TEST(ShapeOps, ReshapeAllowZeroAndErrors) {
-  SingleOp op = spec("Reshape", {iota(DType::kFloat32, {0, 3, 4}), ints({3, 4, 0})}, 14);
+  SingleOp op = op_spec("Reshape", {iota(DType::kFloat32, {0, 3, 4}), ints({3, 4, 0})}, 14);
   op.attrs.set_int("allowzero", 1);
   EXPECT_EQ(shape_of(run1(op)), (Shape{3, 4, 0}));
-  auto two_minus = run1(spec("Reshape", {iota(DType::kFloat32, {2, 3}), ints({-1, -1})}));
+  auto two_minus = run1(op_spec("Reshape", {iota(DType::kFloat32, {2, 3}), ints({-1, -1})}));
   EXPECT_EQ(two_minus.status().code(), Code::kInvalidArgument);
-  auto bad_count = run1(spec("Reshape", {iota(DType::kFloat32, {2, 3}), ints({4, 2})}));
+  auto bad_count = run1(op_spec("Reshape", {iota(DType::kFloat32, {2, 3}), ints({4, 2})}));
   EXPECT_EQ(bad_count.status().code(), Code::kInvalidArgument);
   EXPECT_NE(bad_count.status().message().find("[2,3]"), std::string::npos) << bad_count.status().message();
-  SingleOp old = spec("Reshape", {iota(DType::kInt64, {2, 3})}, 4);
+  SingleOp old = op_spec("Reshape", {iota(DType::kInt64, {2, 3})}, 4);
   old.attrs.set_ints("shape", {3, -1});
   EXPECT_EQ(shape_of(run1(old)), (Shape{3, 2}));
 }
@@ -127,12 +119,12 @@ TEST(ShapeOps, Flatten) {
                                                   {4, {120, 1}},  {-1, {24, 5}}, {-2, {6, 20}}, {-3, {2, 60}},
                                                   {-4, {1, 120}}};
   for (const auto& [axis, want] : cases) {
-    SingleOp op = spec("Flatten", {x});
+    SingleOp op = op_spec("Flatten", {x});
     op.attrs.set_int("axis", axis);
     EXPECT_EQ(shape_of(run1(op)), want) << axis;
   }
-  EXPECT_EQ(shape_of(run1(spec("Flatten", {x}))), (Shape{2, 60}));
-  SingleOp bad = spec("Flatten", {x});
+  EXPECT_EQ(shape_of(run1(op_spec("Flatten", {x}))), (Shape{2, 60}));
+  SingleOp bad = op_spec("Flatten", {x});
   bad.attrs.set_int("axis", 5);
   auto r = run1(bad);
   EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
@@ -141,14 +133,14 @@ TEST(ShapeOps, Flatten) {
 
 TEST(ShapeOps, SqueezeBothOpsets) {
   Tensor x = iota(DType::kInt8, {1, 3, 1, 5});
-  EXPECT_EQ(shape_of(run1(spec("Squeeze", {x, ints({0})}, 13))), (Shape{3, 1, 5}));
-  EXPECT_EQ(shape_of(run1(spec("Squeeze", {x, ints({-2})}, 13))), (Shape{1, 3, 5}));
-  EXPECT_EQ(shape_of(run1(spec("Squeeze", {x}, 13))), (Shape{3, 5}));
-  EXPECT_EQ(shape_of(run1(spec("Squeeze", {x, ints({})}, 13))), (Shape{3, 5}));
-  SingleOp old = spec("Squeeze", {x}, 11);
+  EXPECT_EQ(shape_of(run1(op_spec("Squeeze", {x, ints({0})}, 13))), (Shape{3, 1, 5}));
+  EXPECT_EQ(shape_of(run1(op_spec("Squeeze", {x, ints({-2})}, 13))), (Shape{1, 3, 5}));
+  EXPECT_EQ(shape_of(run1(op_spec("Squeeze", {x}, 13))), (Shape{3, 5}));
+  EXPECT_EQ(shape_of(run1(op_spec("Squeeze", {x, ints({})}, 13))), (Shape{3, 5}));
+  SingleOp old = op_spec("Squeeze", {x}, 11);
   old.attrs.set_ints("axes", {0, 2});
   EXPECT_EQ(shape_of(run1(old)), (Shape{3, 5}));
-  auto bad = run1(spec("Squeeze", {x, ints({1})}, 13));
+  auto bad = run1(op_spec("Squeeze", {x, ints({1})}, 13));
   EXPECT_EQ(bad.status().code(), Code::kInvalidArgument);
 }
 
@@ -159,13 +151,13 @@ TEST(ShapeOps, UnsqueezeBothOpsets) {
                              {{-1}, {3, 4, 5, 1}},         {{2, 4, 5}, {3, 4, 1, 5, 1, 1}}, {{1, 4}, {3, 1, 4, 5, 1}},
                              {{5, 4, 2}, {3, 4, 1, 5, 1, 1}}};
   for (const Case& c : cases) {
-    auto y = run1(spec("Unsqueeze", {x, ints(c.axes)}, 13));
+    auto y = run1(op_spec("Unsqueeze", {x, ints(c.axes)}, 13));
     EXPECT_EQ(shape_of(y), c.want);
-    SingleOp old = spec("Unsqueeze", {x}, 11);
+    SingleOp old = op_spec("Unsqueeze", {x}, 11);
     old.attrs.set_ints("axes", c.axes);
     EXPECT_EQ(shape_of(run1(old)), c.want);
   }
-  EXPECT_EQ(run1(spec("Unsqueeze", {x, ints({1, 1})}, 13)).status().code(),
+  EXPECT_EQ(run1(op_spec("Unsqueeze", {x, ints({1, 1})}, 13)).status().code(),
             Code::kInvalidArgument);
 }
 
@@ -173,11 +165,11 @@ TEST(ShapeOps, IdentityEveryDtype) {
   for (DType t : {DType::kFloat32, DType::kFloat64, DType::kFloat16, DType::kBool, DType::kInt8, DType::kUInt8,
                   DType::kInt16, DType::kInt32, DType::kInt64}) {
     Tensor x = iota(t, {2, 3});
-    auto y = run1(spec("Identity", {x}, 16));
+    auto y = run1(op_spec("Identity", {x}, 16));
     ASSERT_TRUE(y.is_ok()) << dtype_name(t);
     EXPECT_TRUE(same_bytes(*y, x)) << dtype_name(t);
   }
-  auto s = run1(spec("Identity", {Tensor::make(DType::kString, {1})}));
+  auto s = run1(op_spec("Identity", {Tensor::make(DType::kString, {1})}));
   EXPECT_EQ(s.status().code(), Code::kUnsupported);
 }
 
@@ -198,7 +190,7 @@ TEST(ShapeOps, AliasingOpsRunInPlace) {
 }
 
 TEST(ShapeOps, ConstantForms) {
-  SingleOp op = spec("Constant", {}, 13, 1);
+  SingleOp op = op_spec("Constant", {}, 13, 1);
   Attribute a;
   a.kind = Attribute::Kind::kTensor;
   a.t = iota(DType::kFloat32, {5, 5});
@@ -207,30 +199,30 @@ TEST(ShapeOps, ConstantForms) {
   ASSERT_TRUE(y.is_ok()) << y.status().to_string();
   EXPECT_TRUE(same_bytes(*y, a.t));
 
-  SingleOp f = spec("Constant", {}, 13);
+  SingleOp f = op_spec("Constant", {}, 13);
   f.attrs.set_float("value_float", 2.5f);
   auto yf = run1(f);
   ASSERT_TRUE(yf.is_ok());
   EXPECT_EQ(yf->shape(), Shape{});
   EXPECT_EQ(yf->data<float>()[0], 2.5f);
 
-  SingleOp is = spec("Constant", {}, 13);
+  SingleOp is = op_spec("Constant", {}, 13);
   is.attrs.set_ints("value_ints", {4, -5, 6});
   auto yi = run1(is);
   ASSERT_TRUE(yi.is_ok());
   EXPECT_EQ(yi->dtype(), DType::kInt64);
   EXPECT_EQ(yi->to_int_vector(), (std::vector<int64_t>{4, -5, 6}));
 
-  SingleOp fs = spec("Constant", {}, 13);
+  SingleOp fs = op_spec("Constant", {}, 13);
   fs.attrs.set_floats("value_floats", {1.0f, 2.0f});
   EXPECT_EQ(shape_of(run1(fs)), Shape{2});
 
-  SingleOp i = spec("Constant", {}, 13);
+  SingleOp i = op_spec("Constant", {}, 13);
   i.attrs.set_int("value_int", 7);
   EXPECT_EQ(run1(i)->int_at(0), 7);
 
   for (const char* name : {"sparse_value", "value_string"}) {
-    SingleOp bad = spec("Constant", {}, 13);
+    SingleOp bad = op_spec("Constant", {}, 13);
     bad.attrs.set_string(name, "x");
     auto r = run1(bad);
     EXPECT_EQ(r.status().code(), Code::kUnsupported);
@@ -239,13 +231,13 @@ TEST(ShapeOps, ConstantForms) {
 }
 
 TEST(ShapeOps, ConstantOfShape) {
-  auto zeros = run1(spec("ConstantOfShape", {ints({10, 6})}, 9));
+  auto zeros = run1(op_spec("ConstantOfShape", {ints({10, 6})}, 9));
   ASSERT_TRUE(zeros.is_ok());
   EXPECT_EQ(zeros->dtype(), DType::kFloat32);
   EXPECT_EQ(zeros->shape(), (Shape{10, 6}));
   EXPECT_EQ(zeros->float_at(59), 0.0);
 
-  SingleOp op = spec("ConstantOfShape", {ints({4, 3, 2})}, 9);
+  SingleOp op = op_spec("ConstantOfShape", {ints({4, 3, 2})}, 9);
   Attribute a;
   a.kind = Attribute::Kind::kTensor;
   a.t = Tensor::from_vector<int32_t>({1}, {7});
@@ -264,44 +256,44 @@ TEST(ShapeOps, ConstantOfShape) {
 }
 
 TEST(ShapeOps, Range) {
-  auto f = run1(spec("Range", {Tensor::scalar<float>(1), Tensor::scalar<float>(5), Tensor::scalar<float>(2)}, 11));
+  auto f = run1(op_spec("Range", {Tensor::scalar<float>(1), Tensor::scalar<float>(5), Tensor::scalar<float>(2)}, 11));
   ASSERT_TRUE(f.is_ok()) << f.status().to_string();
   EXPECT_EQ(f->shape(), Shape{2});
   EXPECT_EQ(f->data<float>()[1], 3.0f);
-  auto i = run1(spec("Range", {Tensor::scalar<int32_t>(10), Tensor::scalar<int32_t>(6), Tensor::scalar<int32_t>(-3)}, 11));
+  auto i = run1(op_spec("Range", {Tensor::scalar<int32_t>(10), Tensor::scalar<int32_t>(6), Tensor::scalar<int32_t>(-3)}, 11));
   ASSERT_TRUE(i.is_ok());
   EXPECT_EQ(i->to_int_vector(), (std::vector<int64_t>{10, 7}));
-  auto empty = run1(spec("Range", {Tensor::scalar<int64_t>(5), Tensor::scalar<int64_t>(1),
+  auto empty = run1(op_spec("Range", {Tensor::scalar<int64_t>(5), Tensor::scalar<int64_t>(1),
                                                     Tensor::scalar<int64_t>(1)}));
   EXPECT_EQ(shape_of(empty), Shape{0});
-  auto zero = run1(spec("Range", {Tensor::scalar<int64_t>(0), Tensor::scalar<int64_t>(1),
+  auto zero = run1(op_spec("Range", {Tensor::scalar<int64_t>(0), Tensor::scalar<int64_t>(1),
                                                    Tensor::scalar<int64_t>(0)}));
   EXPECT_EQ(zero.status().code(), Code::kInvalidArgument);
 }
 
 TEST(ShapeOps, Expand) {
   Tensor x = Tensor::from_vector<float>({3, 1}, {1, 2, 3});
-  auto y = run1(spec("Expand", {x, ints({2, 1, 6})}, 13));
+  auto y = run1(op_spec("Expand", {x, ints({2, 1, 6})}, 13));
   ASSERT_TRUE(y.is_ok());
   ASSERT_EQ(y->shape(), (Shape{2, 3, 6}));
   for (int64_t i = 0; i < y->numel(); ++i) EXPECT_EQ(y->data<float>()[i], static_cast<float>(i / 6 % 3 + 1));
-  EXPECT_EQ(shape_of(run1(spec("Expand", {x, ints({3, 4})}))), (Shape{3, 4}));
+  EXPECT_EQ(shape_of(run1(op_spec("Expand", {x, ints({3, 4})}))), (Shape{3, 4}));
   // Every element width, on a shape big enough to use threads.
   for (DType t : {DType::kBool, DType::kInt16, DType::kInt32, DType::kInt64}) {
     Tensor v = iota(t, {1, 300, 1});
-    auto e = run1(spec("Expand", {v, ints({4, 1, 70})}));
+    auto e = run1(op_spec("Expand", {v, ints({4, 1, 70})}));
     ASSERT_TRUE(e.is_ok());
     size_t es = dtype_size(t);
     for (int64_t i = 0; i < e->numel(); ++i)
       ASSERT_EQ(std::memcmp(static_cast<const uint8_t*>(e->raw()) + i * es,
                             static_cast<const uint8_t*>(v.raw()) + (i / 70 % 300) * es, es), 0);
   }
-  EXPECT_EQ(run1(spec("Expand", {x, ints({2, 2})})).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(run1(op_spec("Expand", {x, ints({2, 2})})).status().code(), Code::kInvalidArgument);
 }
 
 TEST(ShapeOps, DropoutIsIdentityAtInference) {
   Tensor x = iota(DType::kFloat32, {3, 4, 5});
-  SingleOp op = spec("Dropout", {x, Tensor::scalar<float>(0.1f)}, 13, 2);
+  SingleOp op = op_spec("Dropout", {x, Tensor::scalar<float>(0.1f)}, 13, 2);
   auto outs = run_single_op(op);
   ASSERT_TRUE(outs.is_ok()) << outs.status().to_string();
   EXPECT_TRUE(same_bytes((*outs)[0], x));
@@ -309,7 +301,7 @@ TEST(ShapeOps, DropoutIsIdentityAtInference) {
   for (int64_t i = 0; i < 60; ++i) EXPECT_EQ((*outs)[1].int_at(i), 1);
 
   // Opset 7-9 masks have the data's type.
-  SingleOp old = spec("Dropout", {x}, 7, 2);
+  SingleOp old = op_spec("Dropout", {x}, 7, 2);
   old.attrs.set_float("ratio", 0.2f);
   auto o = run_single_op(old);
   ASSERT_TRUE(o.is_ok());
@@ -317,9 +309,9 @@ TEST(ShapeOps, DropoutIsIdentityAtInference) {
   EXPECT_EQ((*o)[1].float_at(7), 1.0);
 
   Tensor yes = Tensor::scalar<bool>(true);
-  SingleOp zero = spec("Dropout", {x, Tensor::scalar<float>(0.0f), yes}, 13, 2);
+  SingleOp zero = op_spec("Dropout", {x, Tensor::scalar<float>(0.0f), yes}, 13, 2);
   EXPECT_TRUE(run_single_op(zero).is_ok());
-  SingleOp train = spec("Dropout", {x, Tensor::scalar<float>(0.5f), yes}, 13);
+  SingleOp train = op_spec("Dropout", {x, Tensor::scalar<float>(0.5f), yes}, 13);
   auto t = run_single_op(train);
   EXPECT_EQ(t.status().code(), Code::kUnsupported);
   EXPECT_NE(t.status().message().find("training_mode"), std::string::npos);

@@ -15,6 +15,7 @@ namespace {
 
 using testing::run_single_op;
 using testing::SingleOp;
+using testing::op_spec;
 
 constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
 constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
@@ -68,15 +69,6 @@ void expect_gathered(const Tensor& out, const Tensor& in, F source, const void* 
   }
 }
 
-SingleOp spec(const char* op_type, std::vector<Tensor> inputs, int64_t opset = 17, int num_outputs = 1) {
-  SingleOp s;
-  s.op_type = op_type;
-  s.inputs = std::move(inputs);
-  s.opset = opset;
-  s.num_outputs = num_outputs;
-  return s;
-}
-
 Result<Tensor> run1(const SingleOp& s) {
   TANDEM_ASSIGN_OR_RETURN(std::vector<Tensor> outs, run_single_op(s));
   return outs[0];
@@ -90,7 +82,7 @@ const std::vector<DType> kWidths = {DType::kUInt8, DType::kFloat16, DType::kFloa
 
 void check_transpose(DType t, const Shape& shape, const std::vector<int64_t>& perm, const char* loop = nullptr) {
   Tensor x = iota(t, shape);
-  SingleOp op = spec("Transpose", {x}, 13);
+  SingleOp op = op_spec("Transpose", {x}, 13);
   op.attrs.set_ints("perm", perm);
   auto y = run1(op);
   ASSERT_TRUE(y.is_ok()) << y.status().to_string();
@@ -136,10 +128,10 @@ TEST(TensorOps, TransposeFastPaths) {
 }
 
 TEST(TensorOps, TransposeDefaultReversesAndRejectsBadPerm) {
-  auto y = run1(spec("Transpose", {iota(DType::kFloat32, {2, 3, 4})}, 13));
+  auto y = run1(op_spec("Transpose", {iota(DType::kFloat32, {2, 3, 4})}, 13));
   ASSERT_TRUE(y.is_ok());
   EXPECT_EQ(y->shape(), (Shape{4, 3, 2}));
-  SingleOp bad = spec("Transpose", {iota(DType::kFloat32, {2, 3, 4})});
+  SingleOp bad = op_spec("Transpose", {iota(DType::kFloat32, {2, 3, 4})});
   bad.attrs.set_ints("perm", {0, 0, 1});
   auto r = run1(bad);
   EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
@@ -151,7 +143,7 @@ TEST(TensorOps, TransposeDefaultReversesAndRejectsBadPerm) {
 TEST(TensorOps, ConcatAxes) {
   for (DType t : kWidths) {
     Tensor a = iota(t, {2, 3, 4}), b = iota(t, {2, 1, 4}), c = iota(t, {2, 0, 4});
-    SingleOp op = spec("Concat", {a, c, b}, 13);
+    SingleOp op = op_spec("Concat", {a, c, b}, 13);
     op.attrs.set_int("axis", -2);
     auto y = run1(op);
     ASSERT_TRUE(y.is_ok()) << y.status().to_string();
@@ -163,7 +155,7 @@ TEST(TensorOps, ConcatAxes) {
       ASSERT_EQ(std::memcmp(elem(*y, i), want, es), 0);
     }
   }
-  SingleOp bad = spec("Concat", {iota(DType::kFloat32, {2, 3}), iota(DType::kFloat32, {3, 3})});
+  SingleOp bad = op_spec("Concat", {iota(DType::kFloat32, {2, 3}), iota(DType::kFloat32, {3, 3})});
   bad.attrs.set_int("axis", 1);
   EXPECT_EQ(run1(bad).status().code(), Code::kInvalidArgument);
 }
@@ -182,26 +174,26 @@ TEST(TensorOps, SplitForms) {
       at += lens[k];
     }
   };
-  SingleOp equal = spec("Split", {x}, 13, 3);
+  SingleOp equal = op_spec("Split", {x}, 13, 3);
   equal.attrs.set_int("axis", 1);
   check(equal, {2, 2, 2});
-  SingleOp var = spec("Split", {x, ints({2, 4})}, 13, 2);
+  SingleOp var = op_spec("Split", {x, ints({2, 4})}, 13, 2);
   var.attrs.set_int("axis", -1);
   check(var, {2, 4});
-  SingleOp old = spec("Split", {x}, 11, 2);
+  SingleOp old = op_spec("Split", {x}, 11, 2);
   old.attrs.set_int("axis", 1);
   old.attrs.set_ints("split", {5, 1});
   check(old, {5, 1});
-  SingleOp n18 = spec("Split", {iota(DType::kFloat32, {2, 7})}, 18, 3);
+  SingleOp n18 = op_spec("Split", {iota(DType::kFloat32, {2, 7})}, 18, 3);
   n18.attrs.set_int("axis", 1);
   n18.attrs.set_int("num_outputs", 3);
   auto o18 = run_single_op(n18);
   ASSERT_TRUE(o18.is_ok());
   EXPECT_EQ((*o18)[2].shape(), (Shape{2, 1}));
-  auto zero = run_single_op(spec("Split", {iota(DType::kFloat32, {0}), ints({0, 0, 0})}, 13, 3));
+  auto zero = run_single_op(op_spec("Split", {iota(DType::kFloat32, {0}), ints({0, 0, 0})}, 13, 3));
   ASSERT_TRUE(zero.is_ok());
   EXPECT_EQ((*zero)[2].shape(), Shape{0});
-  SingleOp uneven = spec("Split", {x}, 13, 4);
+  SingleOp uneven = op_spec("Split", {x}, 13, 4);
   uneven.attrs.set_int("axis", 1);
   EXPECT_EQ(run_single_op(uneven).status().code(), Code::kInvalidArgument);
 }
@@ -228,7 +220,7 @@ std::vector<int64_t> python_slice(int64_t start, int64_t stop, int64_t step, int
 void check_slice(DType t, const Shape& shape, std::vector<int64_t> starts, std::vector<int64_t> ends,
                  std::vector<int64_t> axes, std::vector<int64_t> steps) {
   Tensor x = iota(t, shape);
-  auto y = run1(spec("Slice", {x, ints(starts), ints(ends), ints(axes), ints(steps)}, 13));
+  auto y = run1(op_spec("Slice", {x, ints(starts), ints(ends), ints(axes), ints(steps)}, 13));
   ASSERT_TRUE(y.is_ok()) << y.status().to_string();
   std::vector<std::vector<int64_t>> pick(shape.size());
   for (size_t d = 0; d < shape.size(); ++d)
@@ -266,17 +258,17 @@ TEST(TensorOps, SliceClampsHugeValuesAndNegativeSteps) {
     check_slice(t, {64, 300}, {5, 299}, {60, 0}, {0, 1}, {1, -1});
   }
   // No defaults for axes/steps, and opset 1 attributes.
-  auto y = run1(spec("Slice", {iota(DType::kFloat32, {20, 10, 5}), ints({0, 0, 3}), ints({20, 10, 4})}, 13));
+  auto y = run1(op_spec("Slice", {iota(DType::kFloat32, {20, 10, 5}), ints({0, 0, 3}), ints({20, 10, 4})}, 13));
   ASSERT_TRUE(y.is_ok());
   EXPECT_EQ(y->shape(), (Shape{20, 10, 1}));
-  SingleOp old = spec("Slice", {iota(DType::kFloat32, {4, 6})}, 1);
+  SingleOp old = op_spec("Slice", {iota(DType::kFloat32, {4, 6})}, 1);
   old.attrs.set_ints("starts", {1});
   old.attrs.set_ints("ends", {-1});
   old.attrs.set_ints("axes", {1});
   auto o = run1(old);
   ASSERT_TRUE(o.is_ok()) << o.status().to_string();
   EXPECT_EQ(o->shape(), (Shape{4, 4}));
-  EXPECT_EQ(run1(spec("Slice", {iota(DType::kFloat32, {4}), ints({0}), ints({4}), ints({0}), ints({0})}))
+  EXPECT_EQ(run1(op_spec("Slice", {iota(DType::kFloat32, {4}), ints({0}), ints({4}), ints({0}), ints({0})}))
                 .status()
                 .code(),
             Code::kInvalidArgument);
@@ -289,7 +281,7 @@ TEST(TensorOps, Gather) {
     Tensor x = iota(t, {5, 4, 3, 2});
     for (int64_t axis : {0, 1, -1}) {
       Tensor idx = Tensor::from_vector<int32_t>({2, 2}, {0, -1, 1, 0});
-      SingleOp op = spec("Gather", {x, idx}, 13);
+      SingleOp op = op_spec("Gather", {x, idx}, 13);
       op.attrs.set_int("axis", axis);
       auto y = run1(op);
       ASSERT_TRUE(y.is_ok()) << y.status().to_string();
@@ -303,40 +295,40 @@ TEST(TensorOps, Gather) {
       });
     }
   }
-  auto scalar = run1(spec("Gather", {iota(DType::kFloat32, {10}), Tensor::scalar<int64_t>(-10)}));
+  auto scalar = run1(op_spec("Gather", {iota(DType::kFloat32, {10}), Tensor::scalar<int64_t>(-10)}));
   ASSERT_TRUE(scalar.is_ok());
   EXPECT_EQ(scalar->shape(), Shape{});
   EXPECT_EQ(scalar->data<float>()[0], 0.0f);
-  auto oob = run1(spec("Gather", {iota(DType::kFloat32, {10}), ints({3, 10})}));
+  auto oob = run1(op_spec("Gather", {iota(DType::kFloat32, {10}), ints({3, 10})}));
   EXPECT_EQ(oob.status().code(), Code::kInvalidArgument);
 }
 
 TEST(TensorOps, GatherElements) {
   Tensor x = Tensor::from_vector<float>({3, 3}, {1, 2, 3, 4, 5, 6, 7, 8, 9});
-  SingleOp op = spec("GatherElements", {x, Tensor::from_vector<int64_t>({2, 3}, {-1, -2, 0, -2, 0, 0})}, 13);
+  SingleOp op = op_spec("GatherElements", {x, Tensor::from_vector<int64_t>({2, 3}, {-1, -2, 0, -2, 0, 0})}, 13);
   op.attrs.set_int("axis", 0);
   auto y = run1(op);
   ASSERT_TRUE(y.is_ok()) << y.status().to_string();
   EXPECT_EQ(std::vector<float>(y->data<float>(), y->data<float>() + 6), (std::vector<float>{7, 5, 3, 4, 2, 3}));
-  SingleOp last = spec("GatherElements", {x, Tensor::from_vector<int64_t>({2, 2}, {0, 0, 1, 0})}, 13);
+  SingleOp last = op_spec("GatherElements", {x, Tensor::from_vector<int64_t>({2, 2}, {0, 0, 1, 0})}, 13);
   last.attrs.set_int("axis", 1);
   auto z = run1(last);
   ASSERT_TRUE(z.is_ok());
   EXPECT_EQ(std::vector<float>(z->data<float>(), z->data<float>() + 4), (std::vector<float>{1, 1, 5, 4}));
-  SingleOp bad = spec("GatherElements", {x, Tensor::from_vector<int64_t>({1, 1}, {3})}, 13);
+  SingleOp bad = op_spec("GatherElements", {x, Tensor::from_vector<int64_t>({1, 1}, {3})}, 13);
   EXPECT_EQ(run1(bad).status().code(), Code::kInvalidArgument);
 }
 
 TEST(TensorOps, GatherND) {
-  auto a = run1(spec("GatherND", {Tensor::from_vector<int32_t>({2, 2}, {0, 1, 2, 3}),
+  auto a = run1(op_spec("GatherND", {Tensor::from_vector<int32_t>({2, 2}, {0, 1, 2, 3}),
                                   Tensor::from_vector<int64_t>({2, 2}, {0, 0, 1, 1})}, 13));
   ASSERT_TRUE(a.is_ok()) << a.status().to_string();
   EXPECT_EQ(a->to_int_vector(), (std::vector<int64_t>{0, 3}));
-  auto b = run1(spec("GatherND", {iota(DType::kFloat32, {2, 2, 2}), Tensor::from_vector<int64_t>({2, 1, 2}, {0, 1, 1, 0})}, 13));
+  auto b = run1(op_spec("GatherND", {iota(DType::kFloat32, {2, 2, 2}), Tensor::from_vector<int64_t>({2, 1, 2}, {0, 1, 1, 0})}, 13));
   ASSERT_TRUE(b.is_ok());
   EXPECT_EQ(b->shape(), (Shape{2, 1, 2}));
   EXPECT_EQ(std::vector<float>(b->data<float>(), b->data<float>() + 4), (std::vector<float>{2, 3, 4, 5}));
-  SingleOp batch = spec("GatherND", {iota(DType::kFloat32, {2, 2, 2}), Tensor::from_vector<int64_t>({2, 1}, {1, 0})}, 13);
+  SingleOp batch = op_spec("GatherND", {iota(DType::kFloat32, {2, 2, 2}), Tensor::from_vector<int64_t>({2, 1}, {1, 0})}, 13);
   batch.attrs.set_int("batch_dims", 1);
   auto c = run1(batch);
   ASSERT_TRUE(c.is_ok()) << c.status().to_string();
@@ -348,7 +340,7 @@ TEST(TensorOps, ScatterND) {
   Tensor idx = Tensor::from_vector<int64_t>({2, 1}, {0, 2});
   Tensor upd = Tensor::make(DType::kFloat32, {2, 4, 4});
   for (int64_t i = 0; i < 32; ++i) upd.data<float>()[i] = 1000.0f + static_cast<float>(i);
-  auto y = run1(spec("ScatterND", {data, idx, upd}, 16));
+  auto y = run1(op_spec("ScatterND", {data, idx, upd}, 16));
   ASSERT_TRUE(y.is_ok()) << y.status().to_string();
   for (int64_t i = 0; i < 64; ++i) {
     int64_t plane = i / 16;
@@ -356,12 +348,12 @@ TEST(TensorOps, ScatterND) {
                                                                            : static_cast<float>(i);
     ASSERT_EQ(y->data<float>()[i], want) << i;
   }
-  SingleOp add = spec("ScatterND", {data, Tensor::from_vector<int64_t>({2, 1}, {0, 0}), upd}, 16);
+  SingleOp add = op_spec("ScatterND", {data, Tensor::from_vector<int64_t>({2, 1}, {0, 0}), upd}, 16);
   add.attrs.set_string("reduction", "add");
   auto z = run1(add);
   ASSERT_TRUE(z.is_ok()) << z.status().to_string();
   EXPECT_EQ(z->data<float>()[1], 1.0f + 1001.0f + 1017.0f);
-  SingleOp bad = spec("ScatterND", {data, idx, upd}, 16);
+  SingleOp bad = op_spec("ScatterND", {data, idx, upd}, 16);
   bad.attrs.set_string("reduction", "xor");
   auto r = run1(bad);
   EXPECT_EQ(r.status().code(), Code::kUnsupported);
@@ -373,14 +365,14 @@ TEST(TensorOps, ScatterND) {
 TEST(TensorOps, Tile) {
   for (DType t : kWidths) {
     Tensor x = iota(t, {2, 3, 4, 5});
-    auto y = run1(spec("Tile", {x, ints({7, 6, 4, 2})}, 13));
+    auto y = run1(op_spec("Tile", {x, ints({7, 6, 4, 2})}, 13));
     ASSERT_TRUE(y.is_ok()) << y.status().to_string();
     ASSERT_EQ(y->shape(), (Shape{14, 18, 16, 10}));
     expect_gathered(*y, x, [&](const std::vector<int64_t>& c) {
       return ravel({c[0] % 2, c[1] % 3, c[2] % 4, c[3] % 5}, x.shape());
     });
   }
-  EXPECT_EQ(shape_of_result(run1(spec("Tile", {iota(DType::kFloat32, {2, 2}), ints({0, 3})}))), (Shape{0, 6}));
+  EXPECT_EQ(shape_of_result(run1(op_spec("Tile", {iota(DType::kFloat32, {2, 2}), ints({0, 3})}))), (Shape{0, 6}));
 }
 
 int64_t reference_pad_source(const std::string& mode, int64_t o, int64_t b, int64_t n) {
@@ -395,7 +387,7 @@ int64_t reference_pad_source(const std::string& mode, int64_t o, int64_t b, int6
 void check_pad(DType t, const Shape& shape, const std::vector<int64_t>& pads, const std::string& mode) {
   Tensor x = iota(t, shape);
   Tensor value = iota(t, {});
-  SingleOp op = spec("Pad", {x, ints(pads), value}, 13);
+  SingleOp op = op_spec("Pad", {x, ints(pads), value}, 13);
   op.attrs.set_string("mode", mode);
   auto y = run1(op);
   ASSERT_TRUE(y.is_ok()) << y.status().to_string();
@@ -425,13 +417,13 @@ TEST(TensorOps, PadModes) {
 }
 
 TEST(TensorOps, PadOldOpsetsAndErrors) {
-  SingleOp old = spec("Pad", {Tensor::from_vector<float>({2}, {1, 2})}, 2);
+  SingleOp old = op_spec("Pad", {Tensor::from_vector<float>({2}, {1, 2})}, 2);
   old.attrs.set_ints("pads", {1, 2});
   old.attrs.set_float("value", 1.5f);
   auto y = run1(old);
   ASSERT_TRUE(y.is_ok()) << y.status().to_string();
   EXPECT_EQ(std::vector<float>(y->data<float>(), y->data<float>() + 5), (std::vector<float>{1.5f, 1, 2, 1.5f, 1.5f}));
-  SingleOp bad = spec("Pad", {iota(DType::kFloat32, {2}), ints({1, 1})});
+  SingleOp bad = op_spec("Pad", {iota(DType::kFloat32, {2}), ints({1, 1})});
   bad.attrs.set_string("mode", "cubic");
   auto r = run1(bad);
   EXPECT_EQ(r.status().code(), Code::kUnsupported);
@@ -442,7 +434,7 @@ TEST(TensorOps, Trilu) {
   Tensor x = iota(DType::kInt64, {2, 4, 5});
   for (int64_t upper : {0, 1}) {
     for (int64_t k : {-7, -1, 0, 2, 6}) {
-      SingleOp op = spec("Trilu", {x, Tensor::scalar<int64_t>(k)}, 14);
+      SingleOp op = op_spec("Trilu", {x, Tensor::scalar<int64_t>(k)}, 14);
       op.attrs.set_int("upper", upper);
       auto y = run1(op);
       ASSERT_TRUE(y.is_ok()) << y.status().to_string();

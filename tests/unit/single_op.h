@@ -23,6 +23,17 @@ struct SingleOp {
   int num_outputs = 1;
 };
 
+// A SingleOp of `op_type` on `inputs` at `opset`, without attributes.
+inline SingleOp op_spec(const char* op_type, std::vector<Tensor> inputs = {}, int64_t opset = 17,
+                        int num_outputs = 1) {
+  SingleOp s;
+  s.op_type = op_type;
+  s.inputs = std::move(inputs);
+  s.opset = opset;
+  s.num_outputs = num_outputs;
+  return s;
+}
+
 // Infers output shapes and runs the reference kernel; the error carries the op's message.
 inline Result<std::vector<Tensor>> run_single_op(const SingleOp& spec) {
   Graph g;

@@ -79,13 +79,11 @@ Result<std::unique_ptr<CpuEngine>> CpuEngine::build(const Graph& graph, const Cp
   engine->arena_ = std::shared_ptr<void>(arena, [](void* p) { std::free(p); });
   auto* base = static_cast<std::byte*>(arena);
 
-  // Views: constants point at their own storage, everything else into the arena.
+  // Views: constants are the constant tensors themselves (sharing, and so keeping alive, their storage);
+  // everything else points into the arena.
   auto view_of = [&](const Value* v) -> Tensor {
     if (!v) return Tensor();
-    if (v->is_constant()) {
-      engine->constants_.push_back(*v->constant);
-      return *v->constant;
-    }
+    if (v->is_constant()) return *v->constant;
     size_t offset = plan.offsets[static_cast<size_t>(buffer_of.at(v))];
     return Tensor::view(v->dtype, v->shape, base + offset);
   };

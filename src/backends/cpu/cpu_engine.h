@@ -57,7 +57,6 @@ class CpuEngine {
   std::vector<Step> steps_;
   std::vector<StepInfo> step_info_;
   std::vector<Tensor> input_slots_, output_slots_;  // arena views (or constants) for the graph's ports
-  std::vector<Tensor> constants_;                   // keeps constant storage alive
   std::shared_ptr<void> arena_;
   size_t arena_bytes_ = 0;
 };

@@ -40,11 +40,10 @@ class OnednnUnary : public Kernel {
       dnnl::primitive_attr attr;
       attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
       memory::desc scratch;
-      TANDEM_ASSIGN_OR_RETURN(dnnl::primitive p, create(md, attr, scratch));
+      TANDEM_RETURN_IF_ERROR(create(md, attr, scratch));
       call_.args[DNNL_ARG_SRC] = memory(md, onednn_engine(), nullptr);
       call_.args[DNNL_ARG_DST] = memory(md, onednn_engine(), nullptr);
       call_.add_scratchpad(scratch);
-      call_.primitive = p;
     } catch (const dnnl::error& e) {
       return Status(Code::kUnsupported, std::string("oneDNN: ") + e.what());
     }
@@ -59,9 +58,8 @@ class OnednnUnary : public Kernel {
   std::string impl_name() const override { return call_.impl; }
 
  protected:
-  // Builds the primitive for `md`, records its implementation name and scratchpad size.
-  virtual Result<dnnl::primitive> create(const memory::desc& md, const dnnl::primitive_attr& attr,
-                                         memory::desc& scratch) = 0;
+  // Builds the primitive for `md` into call_ (call_.init) and reports its scratchpad size.
+  virtual Status create(const memory::desc& md, const dnnl::primitive_attr& attr, memory::desc& scratch) = 0;
   OnednnCall call_;
 };
 
@@ -70,8 +68,7 @@ class OnednnEltwise final : public OnednnUnary {
   explicit OnednnEltwise(Activation act) : act_(act) {}
 
  protected:
-  Result<dnnl::primitive> create(const memory::desc& md, const dnnl::primitive_attr& attr,
-                                 memory::desc& scratch) override {
+  Status create(const memory::desc& md, const dnnl::primitive_attr& attr, memory::desc& scratch) override {
     // Reuse the activation -> eltwise mapping of the fused post-ops, so both paths compute the same thing.
     dnnl::post_ops probe;
     TANDEM_CHECK_OR_RETURN(append_activation(act_, probe), kUnsupported, "no oneDNN eltwise for %s",
@@ -83,7 +80,7 @@ class OnednnEltwise final : public OnednnUnary {
     dnnl::eltwise_forward::primitive_desc pd(d, attr, onednn_engine());
     call_.init(dnnl::eltwise_forward(pd), pd.impl_info_str());
     scratch = pd.scratchpad_desc();
-    return call_.primitive;
+    return Status::ok();
   }
 
  private:
@@ -95,13 +92,12 @@ class OnednnSoftmax final : public OnednnUnary {
   explicit OnednnSoftmax(int axis) : axis_(axis) {}
 
  protected:
-  Result<dnnl::primitive> create(const memory::desc& md, const dnnl::primitive_attr& attr,
-                                 memory::desc& scratch) override {
+  Status create(const memory::desc& md, const dnnl::primitive_attr& attr, memory::desc& scratch) override {
     dnnl::softmax_forward::desc d(dnnl::prop_kind::forward_inference, md, axis_);
     dnnl::softmax_forward::primitive_desc pd(d, attr, onednn_engine());
     call_.init(dnnl::softmax_forward(pd), pd.impl_info_str());
     scratch = pd.scratchpad_desc();
-    return call_.primitive;
+    return Status::ok();
   }
 
  private:
