@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -87,27 +88,32 @@ std::set<std::string> shape_input_names(const Graph& g) {
   return names;
 }
 
+// What selection learns from the model, so a test imports it only once more (through its Session).
+struct Selected {
+  std::vector<std::string> port_names;  // graph inputs in model order
+  std::vector<DType> port_dtypes;
+  std::set<std::string> bound;          // inputs to bind at build time
+};
+
 class NodeTest : public ::testing::Test {
  public:
-  NodeTest(fs::path dir, std::string skip_reason) : dir_(std::move(dir)), skip_(std::move(skip_reason)) {}
+  NodeTest(fs::path dir, std::string skip_reason, Selected sel)
+      : dir_(std::move(dir)), skip_(std::move(skip_reason)), sel_(std::move(sel)) {}
   void TestBody() override {
     if (!skip_.empty()) GTEST_SKIP() << skip_;
     std::string model = (dir_ / "model.onnx").string();
-    auto graph = import_onnx_file(model);
-    ASSERT_TRUE(graph.is_ok()) << graph.status().to_string();
-    std::set<std::string> bound = shape_input_names(**graph);
+    const auto& ports = sel_.port_names;
     for (const auto& set : fs::directory_iterator(dir_)) {
       if (!set.is_directory()) continue;
       std::vector<Tensor> inputs = load_set(set.path(), "input");
       std::vector<Tensor> expected = load_set(set.path(), "output");
       SessionOptions options;
       std::vector<Tensor> runtime_inputs;
-      const auto& ports = (*graph)->inputs;
       ASSERT_EQ(ports.size(), inputs.size()) << "input count";
       for (size_t i = 0; i < inputs.size(); ++i) {
         // NumPy has no bfloat16: ONNX stores such test data as uint16 bit patterns.
-        if (ports[i]->dtype == DType::kBFloat16) inputs[i] = inputs[i].bitcast(DType::kBFloat16);
-        if (bound.count(ports[i]->name)) options.constant_inputs[ports[i]->name] = inputs[i];
+        if (sel_.port_dtypes[i] == DType::kBFloat16) inputs[i] = inputs[i].bitcast(DType::kBFloat16);
+        if (sel_.bound.count(ports[i])) options.constant_inputs[ports[i]] = inputs[i];
         else runtime_inputs.push_back(inputs[i]);
       }
       auto session = Session::load(model, options);
@@ -125,12 +131,21 @@ class NodeTest : public ::testing::Test {
  private:
   fs::path dir_;
   std::string skip_;
+  Selected sel_;
 };
 
-bool all_ops_supported(const fs::path& model) {
+// A test is selected when every operator in it is supported.
+std::optional<Selected> select(const fs::path& model) {
   auto graph = import_onnx_file(model.string());
-  if (!graph.is_ok()) return false;  // e.g. sequence-typed inputs: not a tensor op test
-  return check_ops_supported(**graph).is_ok();
+  if (!graph.is_ok()) return std::nullopt;  // e.g. sequence-typed inputs: not a tensor op test
+  if (!check_ops_supported(**graph).is_ok()) return std::nullopt;
+  Selected sel;
+  for (const Value* v : (*graph)->inputs) {
+    sel.port_names.push_back(v->name);
+    sel.port_dtypes.push_back(v->dtype);
+  }
+  sel.bound = shape_input_names(**graph);
+  return sel;
 }
 
 }  // namespace
@@ -151,13 +166,14 @@ int main(int argc, char** argv) {
   int selected = 0, skipped = 0;
   for (const fs::path& dir : dirs) {
     std::string name = dir.filename().string();
-    if (!all_ops_supported(dir / "model.onnx")) continue;
+    std::optional<Selected> sel = select(dir / "model.onnx");
+    if (!sel) continue;
     auto skip = skips.find(name);
     std::string reason = skip == skips.end() ? "" : skip->second;
     ++selected;
     if (!reason.empty()) ++skipped;
     ::testing::RegisterTest("OnnxNode", name.c_str(), nullptr, nullptr, __FILE__, __LINE__,
-                            [dir, reason]() -> ::testing::Test* { return new NodeTest(dir, reason); });
+                            [dir, reason, s = *sel]() -> ::testing::Test* { return new NodeTest(dir, reason, s); });
   }
   std::cout << "ONNX node tests: " << selected << " selected of " << dirs.size() << " (" << skipped
             << " listed in skips.txt)\n";
