@@ -3,10 +3,11 @@
 # when every package is already installed.
 set -euo pipefail
 
+# ocl-icd-opencl-dev: only a Recommends of libdnnl-dev, but its CMake config (GPU runtime OCL) requires OpenCL.
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata
-  libdnnl-dev libcli11-dev nlohmann-json3-dev libstb-dev
+  libdnnl-dev ocl-icd-opencl-dev libcli11-dev nlohmann-json3-dev libstb-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3-torch python3-onnx python3-numpy libopenblas0-openmp
 )
