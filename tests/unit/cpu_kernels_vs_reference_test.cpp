@@ -1,8 +1,10 @@
-// Every oneDNN kernel of the CPU backend against the op's plain reference kernel, over a matrix of shapes
-// and options (groups, strides, dilations, padding, residual, activations, batch broadcasting).
+// Every optimised kernel of the CPU backend (oneDNN's and Tandem's own) against the op's plain reference
+// kernel, over a matrix of shapes and options (groups, strides, dilations, padding, residual, activations,
+// batch broadcasting). Convolutions check every tactic the selector may choose, not just the one it picks.
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
 #include <random>
 
 #include "backends/cpu/cpu_kernels.h"
@@ -27,9 +29,12 @@ struct KernelCase {
   std::vector<bool> constant;
 };
 
-// Runs the optimised kernel chosen by the CPU backend and the reference kernel; returns max |diff|
-// relative to max |reference|, and the chosen implementation's name.
-double compare(const KernelCase& c, std::string* impl) {
+using KernelMaker = std::function<std::unique_ptr<Kernel>(const OpContext&)>;
+
+// Runs an optimised kernel (the one the CPU backend selects, or the one `make` builds) and the reference
+// kernel; returns max |diff| relative to max |reference|, and the implementation's name. A `make` that
+// returns nullptr (the kernel does not apply) yields -1.
+double compare(const KernelCase& c, std::string* impl, const KernelMaker& make = nullptr) {
   Graph g;
   g.opsets[""] = 17;
   g.opsets[kTandemDomain] = 1;
@@ -53,7 +58,17 @@ double compare(const KernelCase& c, std::string* impl) {
   OpContext ctx = make_op_context(g, *node);
   Status st = schema->infer(ctx);
   EXPECT_TRUE(st.is_ok()) << st.to_string();
-  auto fast = select_cpu_kernel(*schema, ctx);
+  Result<std::unique_ptr<Kernel>> fast = Status(Code::kInternal, "no kernel");
+  if (make) {
+    std::unique_ptr<Kernel> k = make(ctx);
+    if (!k) return -1;
+    Status prepared = k->prepare(ctx);
+    EXPECT_TRUE(prepared.is_ok()) << prepared.to_string();
+    if (!prepared.is_ok()) return 1;
+    fast = std::move(k);
+  } else {
+    fast = select_cpu_kernel(*schema, ctx);
+  }
   EXPECT_TRUE(fast.is_ok()) << fast.status().to_string();
   std::unique_ptr<Kernel> ref = schema->create();
   EXPECT_TRUE(ref->prepare(ctx).is_ok());
@@ -77,10 +92,7 @@ struct ConvCase {
   std::string activation;
 };
 
-class OnednnConvVsReference : public ::testing::TestWithParam<ConvCase> {};
-
-TEST_P(OnednnConvVsReference, Matches) {
-  const ConvCase& p = GetParam();
+KernelCase conv_case(const ConvCase& p) {
   KernelCase c;
   bool fused = p.residual || !p.activation.empty();
   c.op = fused ? "FusedConv" : "Conv";
@@ -100,14 +112,29 @@ TEST_P(OnednnConvVsReference, Matches) {
     c.inputs.push_back(random_f32({p.x[0], p.w[0], oh, ow}, 4));
     c.constant.push_back(false);
   }
+  return c;
+}
+
+class ConvVsReference : public ::testing::TestWithParam<ConvCase> {};
+
+TEST_P(ConvVsReference, EveryTacticMatches) {
+  KernelCase c = conv_case(GetParam());
   std::string impl;
-  double err = compare(c, &impl);
-  EXPECT_LT(err, 1e-5) << impl;
+  EXPECT_LT(compare(c, &impl), 1e-5) << "selected " << impl;
+  EXPECT_NE(impl, "reference");
+  EXPECT_LT(compare(c, &impl, [](const OpContext&) { return make_onednn_conv(true); }), 1e-5) << impl;
   EXPECT_EQ(impl.rfind("onednn:", 0), 0u) << "expected a oneDNN kernel, got " << impl;
+  EXPECT_LT(compare(c, &impl, [](const OpContext&) { return make_onednn_conv(false); }), 1e-5) << impl;
+  double direct = compare(c, &impl, make_conv2d_f32_nchw_direct);
+  bool few_out = GetParam().w[0] <= 8 && GetParam().group == 1 && GetParam().stride == 1;
+  EXPECT_EQ(direct >= 0, few_out) << "the direct kernel applies exactly to group 1, x-stride 1, <= 8 outputs";
+  if (direct >= 0) {
+    EXPECT_LT(direct, 1e-5) << impl;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    Matrix, OnednnConvVsReference,
+    Matrix, ConvVsReference,
     ::testing::Values(ConvCase{{1, 3, 32, 64}, {16, 3, 7, 7}, 1, 4, 1, 3, true, false, ""},  // patch embedding
                       ConvCase{{1, 32, 16, 16}, {32, 32, 3, 3}, 1, 1, 1, 1, true, false, "Relu"},
                       ConvCase{{1, 64, 16, 16}, {64, 1, 3, 3}, 64, 1, 1, 1, true, false, "Gelu"},  // depthwise
@@ -116,7 +143,15 @@ INSTANTIATE_TEST_SUITE_P(
                       ConvCase{{1, 64, 8, 16}, {32, 64, 1, 1}, 1, 1, 1, 0, true, true, ""},     // 1x1 + residual
                       ConvCase{{1, 32, 8, 8}, {32, 32, 3, 3}, 1, 1, 1, 1, true, true, "Relu"},  // residual + act
                       ConvCase{{2, 8, 9, 13}, {8, 8, 3, 3}, 1, 1, 1, 1, true, false, "Clip"},   // batch 2, odd
-                      ConvCase{{1, 16, 12, 12}, {16, 16, 8, 8}, 1, 8, 1, 0, true, false, "LeakyRelu"}));
+                      ConvCase{{1, 16, 12, 12}, {16, 16, 8, 8}, 1, 8, 1, 0, true, false, "LeakyRelu"},
+                      // Few output channels (the direct kernel's cases): a depth head's last conv, residual,
+                      // dilation, 5x5, 1x1, no padding, batch 2 with odd sizes.
+                      ConvCase{{1, 16, 24, 40}, {1, 16, 3, 3}, 1, 1, 1, 1, true, false, "Sigmoid"},
+                      ConvCase{{1, 8, 10, 17}, {3, 8, 3, 3}, 1, 1, 1, 1, true, true, "Relu"},
+                      ConvCase{{1, 4, 19, 21}, {2, 4, 3, 3}, 1, 1, 2, 2, false, false, ""},
+                      ConvCase{{2, 5, 11, 9}, {4, 5, 5, 5}, 1, 1, 1, 2, true, false, "Tanh"},
+                      ConvCase{{1, 6, 7, 13}, {8, 6, 1, 1}, 1, 1, 1, 0, true, false, ""},
+                      ConvCase{{2, 3, 9, 15}, {1, 3, 3, 3}, 1, 1, 1, 0, true, false, "LeakyRelu"}));
 
 struct MatMulCase {
   Shape a, b;

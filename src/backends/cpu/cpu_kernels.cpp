@@ -5,7 +5,7 @@ namespace tandem {
 
 Result<std::unique_ptr<Kernel>> select_cpu_kernel(const OpSchema& schema, const OpContext& ctx) {
   using Factory = std::unique_ptr<Kernel> (*)(const OpContext&);
-  static const Factory kFactories[] = {make_onednn_conv, make_onednn_matmul, make_onednn_eltwise,
+  static const Factory kFactories[] = {make_cpu_conv, make_onednn_matmul, make_onednn_eltwise,
                                         make_onednn_softmax};
   for (Factory f : kFactories) {
     std::unique_ptr<Kernel> k = f(ctx);

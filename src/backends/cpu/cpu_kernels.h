@@ -9,7 +9,12 @@
 namespace tandem {
 
 // Returns nullptr when no specialised kernel handles this node; the caller then uses the reference one.
-std::unique_ptr<Kernel> make_onednn_conv(const OpContext& ctx);
+// Convolutions: the tactic selector, which times the variants below that accept the node.
+std::unique_ptr<Kernel> make_cpu_conv(const OpContext& ctx);
+// oneDNN convolution; `blocked_io` lets oneDNN pick blocked activation layouts (reordering in and out).
+std::unique_ptr<Kernel> make_onednn_conv(bool blocked_io);
+// Tandem's direct NCHW convolution for layers with at most 8 output channels (nullptr otherwise).
+std::unique_ptr<Kernel> make_conv2d_f32_nchw_direct(const OpContext& ctx);
 std::unique_ptr<Kernel> make_onednn_matmul(const OpContext& ctx);
 std::unique_ptr<Kernel> make_onednn_eltwise(const OpContext& ctx);
 std::unique_ptr<Kernel> make_onednn_softmax(const OpContext& ctx);

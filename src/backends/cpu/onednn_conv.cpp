@@ -4,9 +4,9 @@
 // implementation wants a blocked layout (nChw16c: direct JIT and depthwise kernels, several times faster
 // than the im2col+GEMM path it otherwise takes on plain NCHW), the kernel reorders in and out itself.
 #include <algorithm>
-#include <chrono>
 #include <cstring>
 
+#include "backends/cpu/conv_geometry.h"
 #include "backends/cpu/cpu_kernels.h"
 #include "backends/cpu/onednn_common.h"
 
@@ -14,43 +14,6 @@ namespace tandem {
 namespace {
 
 using dnnl::memory;
-
-struct ConvGeometry {
-  std::vector<int64_t> strides, dilations, pad_l, pad_r;
-  int64_t group = 1;
-};
-
-// Pads as ONNX defines them, auto_pad included; the output shape (already inferred) pins SAME's total.
-bool conv_geometry(const OpContext& ctx, ConvGeometry& g) {
-  const Attributes& a = ctx.attrs();
-  const Shape& x = ctx.in(0).shape;
-  const Shape& w = ctx.in(1).shape;
-  const Shape& y = ctx.out(0).shape;
-  size_t spatial = x.size() - 2;
-  g.group = a.get_int("group", 1);
-  g.strides = a.get_ints("strides", std::vector<int64_t>(spatial, 1));
-  g.dilations = a.get_ints("dilations", std::vector<int64_t>(spatial, 1));
-  std::vector<int64_t> pads = a.get_ints("pads", std::vector<int64_t>(2 * spatial, 0));
-  if (g.strides.size() != spatial || g.dilations.size() != spatial || pads.size() != 2 * spatial) return false;
-  std::string auto_pad = a.get_string("auto_pad", "NOTSET");
-  g.pad_l.assign(spatial, 0);
-  g.pad_r.assign(spatial, 0);
-  for (size_t i = 0; i < spatial; ++i) {
-    int64_t k = (w[i + 2] - 1) * g.dilations[i] + 1;
-    if (auto_pad == "NOTSET") {
-      g.pad_l[i] = pads[i];
-      g.pad_r[i] = pads[i + spatial];
-    } else if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
-      int64_t total = std::max<int64_t>(0, (y[i + 2] - 1) * g.strides[i] + k - x[i + 2]);
-      int64_t small = total / 2, big = total - small;
-      g.pad_l[i] = auto_pad == "SAME_UPPER" ? small : big;
-      g.pad_r[i] = auto_pad == "SAME_UPPER" ? big : small;
-    }
-    // Right padding as oneDNN wants it: whatever makes the inferred output size exact.
-    g.pad_r[i] = (y[i + 2] - 1) * g.strides[i] + k - x[i + 2] - g.pad_l[i];
-  }
-  return true;
-}
 
 class OnednnConv final : public Kernel {
  public:
@@ -183,62 +146,8 @@ class OnednnConv final : public Kernel {
   dnnl::reorder src_reorder_, dst_reorder_, dst_reorder_back_;
 };
 
-// Tactic selection, as TensorRT's builder does: both layout strategies are built and timed on scratch data,
-// and the faster one is kept. Blocked layouts win for most convolutions, but for small ones the reorders
-// in and out cost more than the blocked kernel saves.
-class TunedConv final : public Kernel {
- public:
-  Status prepare(const OpContext& ctx) override {
-    auto blocked = std::make_unique<OnednnConv>(true);
-    TANDEM_RETURN_IF_ERROR(blocked->prepare(ctx));
-    auto plain = std::make_unique<OnednnConv>(false);
-    if (!plain->prepare(ctx).is_ok()) {
-      chosen_ = std::move(blocked);
-      return Status::ok();
-    }
-    std::vector<Tensor> in, out;
-    for (const TensorInfo& i : ctx.inputs)
-      in.push_back(!i.present ? Tensor() : i.constant ? *i.constant : Tensor::make(i.dtype, i.shape));
-    for (const TensorInfo& o : ctx.outputs) out.push_back(Tensor::make(o.dtype, o.shape));
-    double t_blocked = time_runs(*blocked, in, out), t_plain = time_runs(*plain, in, out);
-    chosen_ = t_plain < t_blocked ? std::move(plain) : std::move(blocked);
-    return Status::ok();
-  }
-  Status run(std::span<const Tensor> in, std::span<Tensor> out) override { return chosen_->run(in, out); }
-  std::string impl_name() const override { return chosen_->impl_name(); }
-
- private:
-  // Best of three after a warm-up run: the minimum is the least noisy estimate on a shared machine.
-  static double time_runs(Kernel& k, std::span<const Tensor> in, std::span<Tensor> out) {
-    double best = 1e30;
-    for (int i = 0; i < 4; ++i) {
-      auto t0 = std::chrono::steady_clock::now();
-      if (!k.run(in, out).is_ok()) return 1e30;
-      double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      if (i > 0) best = std::min(best, t);
-    }
-    return best;
-  }
-  std::unique_ptr<Kernel> chosen_;
-};
-
 }  // namespace
 
-std::unique_ptr<Kernel> make_onednn_conv(const OpContext& ctx) {
-  const Node& n = *ctx.node;
-  bool conv = n.domain.empty() && n.op_type == "Conv";
-  bool fused = n.domain == kTandemDomain && n.op_type == "FusedConv";
-  if (!conv && !fused) return nullptr;
-  if (ctx.in(0).dtype != DType::kFloat32 || ctx.in(0).shape.size() != 4) return nullptr;
-  if (!ctx.in(1).constant || (ctx.has_input(2) && !ctx.in(2).constant)) return nullptr;
-  if (fused) {
-    auto act = Activation::parse(n.attrs.get_string("activation", ""), n.attrs.get_floats("activation_params"));
-    dnnl::post_ops probe;
-    if (!act.is_ok() || !append_activation(*act, probe)) return nullptr;
-  }
-  ConvGeometry g;
-  if (!conv_geometry(ctx, g)) return nullptr;
-  return std::make_unique<TunedConv>();
-}
+std::unique_ptr<Kernel> make_onednn_conv(bool blocked_io) { return std::make_unique<OnednnConv>(blocked_io); }
 
 }  // namespace tandem
