@@ -27,6 +27,7 @@ struct RunOptions {
   std::string output_dir;
   std::string times_json;
   bool profile = false;
+  int profile_layers = 0;  // also list the N slowest kernels
 };
 
 void print_output_summary(const TensorDesc& d, const Tensor& t) {
@@ -45,7 +46,8 @@ void print_output_summary(const TensorDesc& d, const Tensor& t) {
 }
 
 // Per-operator-type time over separate, timed-per-step runs (so the timing runs above stay undisturbed).
-void print_profile(CpuEngine& engine, const std::vector<Tensor>& inputs, std::vector<Tensor>& outputs, int iterations) {
+void print_profile(CpuEngine& engine, const std::vector<Tensor>& inputs, std::vector<Tensor>& outputs, int iterations,
+                   int top_layers) {
   std::vector<double> step_seconds(engine.steps().size(), 0.0);
   for (int i = 0; i < iterations; ++i)
     if (!engine.run(inputs, outputs, &step_seconds).is_ok()) return;
@@ -65,6 +67,18 @@ void print_profile(CpuEngine& engine, const std::vector<Tensor>& inputs, std::ve
   for (const auto& [sec, name] : rows)
     std::cout << "    " << std::fixed << std::setprecision(2) << std::setw(8) << sec * 1e3 << " ms " << std::setw(5)
               << std::setprecision(1) << 100 * sec / total << "%  " << name << "\n";
+  if (top_layers <= 0) return;
+  std::vector<std::pair<double, size_t>> layers;
+  for (size_t s = 0; s < step_seconds.size(); ++s) layers.push_back({step_seconds[s] / iterations, s});
+  std::sort(layers.rbegin(), layers.rend());
+  layers.resize(std::min(layers.size(), static_cast<size_t>(top_layers)));
+  std::cout << "  slowest kernels (mean ms per run, GFLOP/s):\n";
+  for (const auto& [sec, s] : layers) {
+    const StepInfo& info = engine.steps()[s];
+    std::cout << "    " << std::fixed << std::setprecision(2) << std::setw(8) << sec * 1e3 << " ms " << std::setw(7)
+              << std::setprecision(1) << (sec > 0 ? info.flops / sec * 1e-9 : 0.0) << "  " << info.node_name << " ("
+              << info.op_type << ", " << info.impl << ")\n";
+  }
 }
 
 Status run_command(const RunOptions& o) {
@@ -120,7 +134,7 @@ Status run_command(const RunOptions& o) {
     }
     std::cout << "  wrote " << outputs.size() << " output(s) to " << o.output_dir << "\n";
   }
-  if (o.profile) print_profile(*engine, inputs, outputs, o.iterations);
+  if (o.profile) print_profile(*engine, inputs, outputs, o.iterations, o.profile_layers);
   if (!o.times_json.empty()) {
     std::ofstream f(o.times_json);
     TANDEM_CHECK_OR_RETURN(f.good(), kIoError, "cannot write '%s'", o.times_json.c_str());
@@ -143,6 +157,8 @@ void add_run_command(CLI::App& app, CommandResult& result) {
   cmd->add_option("--output-dir", o->output_dir, "Write each output as NAME.npy here");
   cmd->add_option("--times-json", o->times_json, "Write per-iteration times (ms) as JSON");
   cmd->add_flag("--profile", o->profile, "Also time every kernel (separate runs) and print time per operator");
+  cmd->add_option("--profile-layers", o->profile_layers, "With --profile, also list the N slowest kernels")
+      ->check(CLI::Range(0, 1000000));
   cmd->callback([o, &result] { result.status = run_command(*o); });
 }
 
