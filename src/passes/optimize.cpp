@@ -14,6 +14,8 @@ Status optimize(Graph& graph) {
   TANDEM_RETURN_IF_ERROR(fuse_matmul_scale(graph));
   // Activations separated from their conv/matmul only by reshapes and transposes move up to them first.
   TANDEM_RETURN_IF_ERROR(hoist_activation(graph));
+  // Before conv fusion, which needs the plain Conv/Add nodes this rewrites (and then fuses its result).
+  TANDEM_RETURN_IF_ERROR(fold_pointwise_conv(graph));
   TANDEM_RETURN_IF_ERROR(fuse_conv_activation(graph));
   eliminate_dead_code(graph);
   return graph.topological_order().status();

@@ -13,6 +13,7 @@ Status fuse_gelu(Graph& graph);
 Status fuse_matmul_add(Graph& graph);
 Status fuse_matmul_scale(Graph& graph);
 Status hoist_activation(Graph& graph);
+Status fold_pointwise_conv(Graph& graph);
 Status fuse_conv_activation(Graph& graph);
 
 }  // namespace tandem

@@ -24,33 +24,7 @@ using testing::op_counts;
 using testing::random_tensor;
 using testing::run_graph;
 
-using Pass = Status (*)(Graph&);
-
-// Runs `passes` on a copy of the specialised `g`, checks both graphs compute the same outputs on random inputs
-// (scaled by `range`), and returns the fused copy.
-std::unique_ptr<Graph> fuse_and_compare(const Graph& g, std::vector<Pass> passes, float range = 1.0f) {
-  std::unique_ptr<Graph> fused = g.clone();
-  for (Pass pass : passes) {
-    Status st = pass(*fused);
-    EXPECT_TRUE(st.is_ok()) << st.to_string();
-  }
-  eliminate_dead_code(*fused);
-  EXPECT_TRUE(fused->topological_order().is_ok());
-  std::vector<Tensor> inputs;
-  uint32_t seed = 1;
-  for (const Value* v : g.inputs) inputs.push_back(random_tensor(v->shape, seed++, range));
-  std::vector<Tensor> want = run_graph(g, inputs), got = run_graph(*fused, inputs);
-  EXPECT_EQ(want.size(), got.size());
-  for (size_t o = 0; o < want.size() && o < got.size(); ++o) {
-    EXPECT_EQ(want[o].shape(), got[o].shape());
-    if (want[o].shape() != got[o].shape()) continue;
-    double max_err = 0;
-    for (int64_t i = 0; i < want[o].numel(); ++i)
-      max_err = std::max(max_err, static_cast<double>(std::fabs(want[o].data<float>()[i] - got[o].data<float>()[i])));
-    EXPECT_LE(max_err, 1e-5) << "output " << o;
-  }
-  return fused;
-}
+using testing::fuse_and_compare;
 
 // ---- LayerNorm ----
 
