@@ -18,6 +18,7 @@ struct Geometry {
   Shape x, w;
   int64_t stride, pad, group;
   const char* activation;
+  bool nhwc = false;  // src and dst channels-last (FusedConv src_layout/dst_layout)
 };
 
 const Geometry kGeometries[] = {
@@ -27,6 +28,10 @@ const Geometry kGeometries[] = {
     {"depth_up2_64to32_3x3_64x128", {1, 64, 64, 128}, {32, 64, 3, 3}, 1, 1, 1, "Relu"},
     {"seg_fuse_256to256_1x1_64x128", {1, 256, 64, 128}, {256, 256, 1, 1}, 1, 0, 1, "Relu"},
     {"mixffn_dw_128_3x3_64x128", {1, 128, 64, 128}, {128, 1, 3, 3}, 1, 1, 128, "Gelu"},
+    {"mixffn_dw_128_3x3_64x128_nhwc", {1, 64, 128, 128}, {128, 1, 3, 3}, 1, 1, 128, "Gelu", true},
+    {"sr_conv_32_8x8s8_64x128_nhwc", {1, 64, 128, 32}, {32, 32, 8, 8}, 8, 0, 1, "", true},
+    {"patch_embed1_32to64_3x3s2_64x128_nhwc", {1, 64, 128, 32}, {64, 32, 3, 3}, 2, 1, 1, "", true},
+    {"patch_embed1_32to64_3x3s2_64x128", {1, 32, 64, 128}, {64, 32, 3, 3}, 2, 1, 1, ""},
 };
 
 using Maker = std::function<std::unique_ptr<Kernel>(const OpContext&)>;
@@ -58,6 +63,10 @@ void run_tactic(benchmark::State& state, const Geometry& geo, const Maker& make)
   node->attrs.set_ints("pads", {geo.pad, geo.pad, geo.pad, geo.pad});
   node->attrs.set_int("group", geo.group);
   node->attrs.set_string("activation", geo.activation);
+  if (geo.nhwc) {
+    node->attrs.set_string("src_layout", "NHWC");
+    node->attrs.set_string("dst_layout", "NHWC");
+  }
   OpContext ctx = make_op_context(g, *node);
   const OpSchema* schema = OpRegistry::global().find(kTandemDomain, "FusedConv");
   if (!schema->infer(ctx).is_ok()) return state.SkipWithError("shape inference failed");
@@ -67,7 +76,7 @@ void run_tactic(benchmark::State& state, const Geometry& geo, const Maker& make)
   std::vector<Tensor> out{Tensor::make(DType::kFloat32, ctx.out(0).shape)};
   for (auto _ : state) benchmark::DoNotOptimize(k->run(in, out));
   const Shape& y = ctx.out(0).shape;
-  double flops = 2.0 * static_cast<double>(shape_numel(y)) * (geo.w[1] * geo.w[2] * geo.w[3]);
+  double flops = 2.0 * static_cast<double>(shape_numel(y)) * static_cast<double>(geo.w[1] * geo.w[2] * geo.w[3]);
   state.counters["GFLOP/s"] = benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
   state.SetLabel(k->impl_name());
 }

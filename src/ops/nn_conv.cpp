@@ -75,10 +75,39 @@ Status infer_conv(OpContext& ctx) {
 }  // namespace
 
 Shape ConvGeometry::output_shape() const {
-  Shape s{batch, out_channels};
+  Shape s{batch};
+  if (!dst_channels_last) s.push_back(out_channels);
   s.insert(s.end(), window.out.begin(), window.out.end());
+  if (dst_channels_last) s.push_back(out_channels);
   return s;
 }
+
+namespace {
+
+// "NCHW" (the default) or "NHWC" on a 4-D FusedConv; plain Conv has no such attributes.
+Result<bool> channels_last_attr(const OpContext& ctx, const char* name) {
+  if (ctx.node->domain != kTandemDomain) return false;
+  const std::string layout = ctx.attrs().get_string(name, "NCHW");
+  TANDEM_CHECK_OR_RETURN(layout == "NCHW" || layout == "NHWC", kInvalidArgument,
+                         "attribute '%s'='%s' must be NCHW or NHWC", name, layout.c_str());
+  TANDEM_CHECK_OR_RETURN(layout == "NCHW" || ctx.in(0).shape.size() == 4, kInvalidArgument,
+                         "attribute '%s'='NHWC' needs a 4-D X", name);
+  return layout == "NHWC";
+}
+
+// Moves the channel axis of [N, C, S...] to the back ([N, S..., C]) or, with `to_last` false, back again.
+template <typename T>
+void move_channels(const T* src, T* dst, int64_t batch, int64_t channels, int64_t positions, bool to_last) {
+  for (int64_t n = 0; n < batch; ++n)
+    for (int64_t c = 0; c < channels; ++c)
+      for (int64_t p = 0; p < positions; ++p) {
+        int64_t first = (n * channels + c) * positions + p, last = (n * positions + p) * channels + c;
+        if (to_last) dst[last] = src[first];
+        else dst[first] = src[last];
+      }
+}
+
+}  // namespace
 
 Status check_conv_operands(const OpContext& ctx) {
   TANDEM_CHECK_OR_RETURN(ctx.has_input(0) && ctx.has_input(1), kInvalidArgument, "inputs X and W are required");
@@ -99,15 +128,20 @@ Result<ConvGeometry> conv_geometry(const OpContext& ctx) {
   const TensorInfo& x = ctx.in(0);
   const TensorInfo& w = ctx.in(1);
   ConvGeometry g;
+  TANDEM_ASSIGN_OR_RETURN(g.src_channels_last, channels_last_attr(ctx, "src_layout"));
+  TANDEM_ASSIGN_OR_RETURN(g.dst_channels_last, channels_last_attr(ctx, "dst_layout"));
+  // From here on X is described channels-first, as the attributes and W are.
+  Shape xs = x.shape;
+  if (g.src_channels_last) xs = {xs[0], xs[3], xs[1], xs[2]};
   g.dtype = x.dtype;
-  g.batch = x.shape[0];
-  g.in_channels = x.shape[1];
+  g.batch = xs[0];
+  g.in_channels = xs[1];
   g.out_channels = w.shape[0];
   g.group = ctx.attrs().get_int("group", 1);
   TANDEM_CHECK_OR_RETURN(g.group >= 1, kInvalidArgument, "attribute 'group'=%lld must be >= 1",
                          static_cast<long long>(g.group));
   TANDEM_CHECK_OR_RETURN(g.in_channels == w.shape[1] * g.group && g.out_channels % g.group == 0, kInvalidArgument,
-                         "X %s and W %s do not match group=%lld", shape_to_string(x.shape).c_str(),
+                         "X %s and W %s do not match group=%lld", shape_to_string(xs).c_str(),
                          shape_to_string(w.shape).c_str(), static_cast<long long>(g.group));
   if (ctx.has_input(2)) {
     const TensorInfo& b = ctx.in(2);
@@ -115,7 +149,7 @@ Result<ConvGeometry> conv_geometry(const OpContext& ctx) {
                            "bias %s %s must be %s [%lld]", dtype_name(b.dtype), shape_to_string(b.shape).c_str(),
                            dtype_name(x.dtype), static_cast<long long>(g.out_channels));
   }
-  const std::vector<int64_t> in_spatial(x.shape.begin() + 2, x.shape.end());
+  const std::vector<int64_t> in_spatial(xs.begin() + 2, xs.end());
   const std::vector<int64_t> kernel(w.shape.begin() + 2, w.shape.end());
   if (ctx.attrs().has("kernel_shape")) {
     std::vector<int64_t> ks = ctx.attrs().get_ints("kernel_shape");
@@ -144,6 +178,13 @@ Status ConvKernel::prepare(const OpContext& ctx) {
   const int64_t elem_bytes = static_cast<int64_t>(dtype_size(geo_.dtype));
   parallel_jobs_ = threads_ > 1 && jobs >= threads_ && col_elems * threads_ * elem_bytes <= kMaxJobScratchBytes;
   if (col_elems > 0) col_ = Tensor::make(geo_.dtype, {col_elems * (parallel_jobs_ ? threads_ : 1)});
+  const int64_t in_elems = geo_.batch * geo_.in_channels * w.in_size();
+  const int64_t out_elems = geo_.batch * geo_.out_channels * w.out_size();
+  if (geo_.src_channels_last) x_cf_ = Tensor::make(geo_.dtype, {in_elems});
+  if (geo_.dst_channels_last) {
+    y_cf_ = Tensor::make(geo_.dtype, {out_elems});
+    if (ctx.has_input(3)) z_cf_ = Tensor::make(geo_.dtype, {out_elems});
+  }
   return Status::ok();
 }
 
@@ -195,10 +236,32 @@ void ConvKernel::run_typed(const Tensor& x, const Tensor& w, const Tensor& bias,
   }
 }
 
+template <typename T>
+void ConvKernel::run_channels_last(const Tensor& x, const Tensor& w, const Tensor& bias, const Tensor& z, Tensor& y) {
+  const int64_t in_pos = geo_.window.in_size(), out_pos = geo_.window.out_size();
+  const Tensor* xp = &x;
+  if (geo_.src_channels_last) {
+    move_channels(x.data<T>(), x_cf_.data<T>(), geo_.batch, geo_.in_channels, in_pos, false);
+    xp = &x_cf_;
+  }
+  const Tensor* zp = &z;
+  if (z.defined() && geo_.dst_channels_last) {
+    move_channels(z.data<T>(), z_cf_.data<T>(), geo_.batch, geo_.out_channels, out_pos, false);
+    zp = &z_cf_;
+  }
+  run_typed<T>(*xp, w, bias, *zp, geo_.dst_channels_last ? y_cf_ : y);
+  if (geo_.dst_channels_last) move_channels(y_cf_.data<T>(), y.data<T>(), geo_.batch, geo_.out_channels, out_pos, true);
+}
+
 Status ConvKernel::run(std::span<const Tensor> in, std::span<Tensor> out) {
   static const Tensor kNone;
   const Tensor& bias = in.size() > 2 ? in[2] : kNone;
   const Tensor& z = fused_ && in.size() > 3 ? in[3] : kNone;
+  if (geo_.src_channels_last || geo_.dst_channels_last) {
+    if (geo_.dtype == DType::kFloat32) run_channels_last<float>(in[0], in[1], bias, z, out[0]);
+    else run_channels_last<double>(in[0], in[1], bias, z, out[0]);
+    return Status::ok();
+  }
   if (geo_.dtype == DType::kFloat32) {
     run_typed<float>(in[0], in[1], bias, z, out[0]);
   } else {

@@ -16,6 +16,9 @@ struct ConvGeometry {
   DType dtype = DType::kUndefined;
   int64_t batch = 0, in_channels = 0, out_channels = 0, group = 1;
   WindowGeometry window;
+  // FusedConv only (attributes src_layout / dst_layout = "NHWC"): X, or Y and Z, are channels-last
+  // [N, spatial..., C], so a conv can read and write transformer tokens [N, H*W, C] in place.
+  bool src_channels_last = false, dst_channels_last = false;
 
   Shape output_shape() const;
 };
@@ -37,6 +40,9 @@ class ConvKernel : public Kernel {
  private:
   template <typename T>
   void run_typed(const Tensor& x, const Tensor& w, const Tensor& bias, const Tensor& z, Tensor& y);
+  // Channels-last operands go through channels-first copies (the reference favours plainness over speed).
+  template <typename T>
+  void run_channels_last(const Tensor& x, const Tensor& w, const Tensor& bias, const Tensor& z, Tensor& y);
 
   bool fused_ = false;
   ConvGeometry geo_;
@@ -45,6 +51,7 @@ class ConvKernel : public Kernel {
   bool parallel_jobs_ = false;  // threads split (image, group) jobs instead of each product
   int threads_ = 1;
   Tensor col_;  // im2col scratch, one slice per thread when parallel_jobs_
+  Tensor x_cf_, z_cf_, y_cf_;  // channels-first copies for channels-last operands
 };
 
 }  // namespace tandem

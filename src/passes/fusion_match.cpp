@@ -3,8 +3,14 @@
 
 #include <cmath>
 #include <limits>
+#include <set>
 
 namespace tandem::fusion {
+
+bool is_data_movement(const Node* n) {
+  static const std::set<std::string> kMovement = {"Reshape", "Transpose", "Squeeze", "Unsqueeze", "Flatten"};
+  return n && !n->dead && n->domain.empty() && kMovement.count(n->op_type) != 0;
+}
 
 Node* sole_consumer(const Graph& graph, const Value* v) {
   if (!v || v->consumers.size() != 1 || graph.is_graph_output(v)) return nullptr;

@@ -16,6 +16,9 @@ inline bool is_op(const Node* n, const char* op_type, const char* domain = kOnnx
   return n && !n->dead && n->op_type == op_type && n->domain == domain;
 }
 
+// Pure data movement: Reshape, Transpose, Squeeze, Unsqueeze, Flatten (each output element is one input element).
+bool is_data_movement(const Node* n);
+
 // The one node reading `v`, when `v` is private to a pattern: read once, by one node, and not a graph output.
 // A value used anywhere else must survive, so a fusion that swallowed it would change the graph.
 Node* sole_consumer(const Graph& graph, const Value* v);

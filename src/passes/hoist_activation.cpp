@@ -3,8 +3,6 @@
 // into that producer as a post-op. Applying f elementwise commutes with any permutation or reshape of the
 // elements, so the result is unchanged. SegFormer's Mix-FFN is the case in point: depthwise conv ->
 // Reshape -> Transpose -> GELU becomes conv+GELU (one kernel) -> Reshape -> Transpose.
-#include <set>
-
 #include "passes/fusion_match.h"
 #include "passes/optimize.h"
 
@@ -13,11 +11,6 @@ namespace tandem {
 using namespace fusion;
 
 namespace {
-
-bool is_movement(const Node* n) {
-  static const std::set<std::string> kMovement = {"Reshape", "Transpose", "Squeeze", "Unsqueeze", "Flatten"};
-  return n && !n->dead && n->domain.empty() && kMovement.count(n->op_type) != 0;
-}
 
 bool takes_fused_activation(const Node* n) {
   return is_op(n, "Conv") || is_op(n, "MatMul") ||
@@ -36,7 +29,7 @@ Status hoist_activation(Graph& graph) {
     // Walk up the movement chain; every value on it must be private to the chain.
     std::vector<Node*> chain;
     Value* v = in;
-    while (v->producer && is_movement(v->producer) && sole_consumer(graph, v) == (chain.empty() ? act : chain.back())) {
+    while (v->producer && is_data_movement(v->producer) && sole_consumer(graph, v) == (chain.empty() ? act : chain.back())) {
       chain.push_back(v->producer);
       v = v->producer->input(0);
     }

@@ -17,6 +17,8 @@ Status optimize(Graph& graph) {
   // Before conv fusion, which needs the plain Conv/Add nodes this rewrites (and then fuses its result).
   TANDEM_RETURN_IF_ERROR(fold_pointwise_conv(graph));
   TANDEM_RETURN_IF_ERROR(fuse_conv_activation(graph));
+  // Last: it turns the remaining plain Convs into FusedConvs, which the passes above do not match.
+  TANDEM_RETURN_IF_ERROR(conv_channels_last(graph));
   eliminate_dead_code(graph);
   return graph.topological_order().status();
 }

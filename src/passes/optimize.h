@@ -15,5 +15,6 @@ Status fuse_matmul_scale(Graph& graph);
 Status hoist_activation(Graph& graph);
 Status fold_pointwise_conv(Graph& graph);
 Status fuse_conv_activation(Graph& graph);
+Status conv_channels_last(Graph& graph);
 
 }  // namespace tandem

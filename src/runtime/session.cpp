@@ -1,6 +1,8 @@
 // Session: import once, then one specialised, optimised CPU engine per distinct set of input shapes.
 #include "tandem/session.h"
 
+#include <omp.h>
+
 #include "backends/cpu/cpu_engine.h"
 #include "ir/graph.h"
 #include "onnx/onnx_import.h"
@@ -29,6 +31,8 @@ Result<CpuEngine*> Session::engine_for(const std::map<std::string, Shape>& input
   for (const auto& [name, shape] : input_shapes) key += name + shape_to_string(shape) + ";";
   auto it = engines_.find(key);
   if (it != engines_.end()) return it->second.get();
+  // Build-time work (constant folding, the passes' evaluations, tactic timing) keeps to the thread budget too.
+  omp_set_num_threads(options_.threads);
   std::unique_ptr<Graph> g = graph_->clone();
   SpecializeOptions spec;
   spec.input_shapes = input_shapes;

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <functional>
 #include <random>
+#include <tuple>
 
 #include "backends/cpu/cpu_kernels.h"
 #include "ir/graph.h"
@@ -152,6 +153,36 @@ INSTANTIATE_TEST_SUITE_P(
                       ConvCase{{2, 5, 11, 9}, {4, 5, 5, 5}, 1, 1, 1, 2, true, false, "Tanh"},
                       ConvCase{{1, 6, 7, 13}, {8, 6, 1, 1}, 1, 1, 1, 0, true, false, ""},
                       ConvCase{{2, 3, 9, 15}, {1, 3, 3, 3}, 1, 1, 1, 0, true, false, "LeakyRelu"}));
+
+// Channels-last operands (FusedConv src_layout / dst_layout = NHWC): every oneDNN tactic against the reference.
+class ConvLayoutVsReference : public ::testing::TestWithParam<std::tuple<ConvCase, bool, bool>> {};
+
+TEST_P(ConvLayoutVsReference, EveryTacticMatches) {
+  auto [p, src_last, dst_last] = GetParam();
+  KernelCase c = conv_case(p);
+  c.op = "FusedConv";
+  c.domain = kTandemDomain;
+  auto nhwc = [](const Tensor& t) {  // same random values, NHWC shape: only the layout attribute matters here
+    return t.reshaped({t.dim(0), t.dim(2), t.dim(3), t.dim(1)});
+  };
+  if (src_last) c.inputs[0] = nhwc(c.inputs[0]);
+  if (dst_last && c.inputs.size() > 3) c.inputs[3] = nhwc(c.inputs[3]);
+  c.attrs.set_string("src_layout", src_last ? "NHWC" : "NCHW");
+  c.attrs.set_string("dst_layout", dst_last ? "NHWC" : "NCHW");
+  std::string impl;
+  EXPECT_LT(compare(c, &impl), 1e-5) << "selected " << impl;
+  EXPECT_LT(compare(c, &impl, [](const OpContext&) { return make_onednn_conv(true); }), 1e-5) << impl;
+  EXPECT_LT(compare(c, &impl, [](const OpContext&) { return make_onednn_conv(false); }), 1e-5) << impl;
+  EXPECT_EQ(compare(c, &impl, make_conv2d_f32_nchw_direct), -1) << "the direct kernel is NCHW only";
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Matrix, ConvLayoutVsReference,
+    ::testing::Combine(::testing::Values(ConvCase{{1, 64, 16, 16}, {64, 1, 3, 3}, 64, 1, 1, 1, true, false, "Gelu"},
+                                         ConvCase{{1, 32, 16, 16}, {32, 32, 4, 4}, 1, 4, 1, 0, true, false, ""},
+                                         ConvCase{{2, 16, 9, 13}, {24, 16, 3, 3}, 1, 2, 1, 1, true, false, "Relu"},
+                                         ConvCase{{1, 32, 8, 8}, {32, 32, 3, 3}, 1, 1, 1, 1, true, true, "Relu"}),
+                       ::testing::Bool(), ::testing::Bool()));
 
 struct MatMulCase {
   Shape a, b;

@@ -87,6 +87,42 @@ TEST(FusedConv, Float64WithoutActivation) {
   for (int64_t i = 0; i < y.numel(); ++i) ASSERT_NEAR(y.float_at(i), conv.float_at(i) + z.float_at(i), 1e-12);
 }
 
+// [N, C, H, W] <-> [N, H, W, C].
+Tensor to_nhwc(const Tensor& t) {
+  Tensor r = Tensor::make(t.dtype(), {t.dim(0), t.dim(2), t.dim(3), t.dim(1)});
+  for (int64_t n = 0; n < t.dim(0); ++n)
+    for (int64_t c = 0; c < t.dim(1); ++c)
+      for (int64_t p = 0; p < t.dim(2) * t.dim(3); ++p)
+        r.data<float>()[(n * t.dim(2) * t.dim(3) + p) * t.dim(1) + c] = t.data<float>()[(n * t.dim(1) + c) * t.dim(2) * t.dim(3) + p];
+  return r;
+}
+
+TEST(FusedConv, ChannelsLastLayoutsEqualTransposedChannelsFirst) {
+  const Tensor x = random_tensor({2, 6, 7, 9}, 1), w = random_tensor({4, 3, 3, 3}, 2), b = random_tensor({4}, 3);
+  Attributes attrs;
+  attrs.set_int("group", 2);
+  attrs.set_ints("strides", {2, 1});
+  attrs.set_ints("pads", {1, 0, 1, 2});
+  attrs.set_string("activation", "Relu");
+  const Tensor y = run_ok({.op_type = "FusedConv", .domain = kTandemDomain, .opset = 1, .attrs = attrs,
+                           .inputs = {x, w, b}});
+  const Tensor z = random_tensor(y.shape(), 4);
+  const Tensor yz = run_ok({.op_type = "FusedConv", .domain = kTandemDomain, .opset = 1, .attrs = attrs,
+                            .inputs = {x, w, b, z}});
+  for (bool src_last : {false, true}) {
+    for (bool dst_last : {false, true}) {
+      SCOPED_TRACE(std::string(src_last ? "NHWC" : "NCHW") + " -> " + (dst_last ? "NHWC" : "NCHW"));
+      SingleOp op{.op_type = "FusedConv", .domain = kTandemDomain, .opset = 1, .attrs = attrs,
+                  .inputs = {src_last ? to_nhwc(x) : x, w, b, dst_last ? to_nhwc(z) : z}};
+      op.attrs.set_string("src_layout", src_last ? "NHWC" : "NCHW");
+      op.attrs.set_string("dst_layout", dst_last ? "NHWC" : "NCHW");
+      const Tensor got = run_ok(op), want = dst_last ? to_nhwc(yz) : yz;
+      ASSERT_EQ(got.shape(), want.shape());
+      for (int64_t i = 0; i < got.numel(); ++i) ASSERT_NEAR(got.float_at(i), want.float_at(i), 1e-5) << i;
+    }
+  }
+}
+
 TEST(FusedConv, RejectsBadInput) {
   const Tensor x = random_tensor({1, 2, 5, 5}, 1), w = random_tensor({3, 2, 3, 3}, 2);
   SingleOp op{.op_type = "FusedConv", .domain = kTandemDomain, .opset = 1, .inputs = {x, w}};
@@ -98,6 +134,10 @@ TEST(FusedConv, RejectsBadInput) {
   op.attrs.set_string("activation", "Relu");
   op.inputs = {random_tensor<double>({1, 2, 5, 5}, 1), random_tensor<double>({3, 2, 3, 3}, 2)};
   expect_error(op, Code::kUnsupported, "activation");
+  op.attrs = {};
+  op.inputs = {x, w};
+  op.attrs.set_string("src_layout", "NCWH");
+  expect_error(op, Code::kInvalidArgument, "src_layout");
 }
 
 // ---- FusedMatMul ----

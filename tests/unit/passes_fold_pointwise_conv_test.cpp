@@ -50,8 +50,10 @@ TEST(FoldPointwiseConv, SegFormerHeadMergesTheFuseConvIntoEveryProjection) {
   ASSERT_EQ(conv_count(*g), 4);
   auto folded = fuse_and_compare(*g, {fold_pointwise_conv});
   EXPECT_EQ(conv_count(*folded), 3) << "the fuse conv is gone, one merged conv per scale is left";
-  for (Node* n : folded->live_nodes())
-    if (n->op_type == "Conv") EXPECT_EQ(n->input(1)->shape[0], 8) << n->name;
+  for (Node* n : folded->live_nodes()) {
+    if (n->op_type != "Conv") continue;
+    EXPECT_EQ(n->input(1)->shape[0], 8) << n->name;
+  }
   // The full-resolution conv is added last, so conv fusion takes the sum and the ReLU as residual + act.
   auto fused = fuse_and_compare(*g, {fold_pointwise_conv, fuse_conv_activation});
   auto counts = op_counts(*fused);

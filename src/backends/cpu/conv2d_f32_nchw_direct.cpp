@@ -8,9 +8,9 @@
 
 #include <algorithm>
 
-#include "backends/cpu/conv_geometry.h"
 #include "backends/cpu/cpu_kernels.h"
 #include "ops/activation.h"
+#include "ops/nn_conv.h"
 
 namespace tandem {
 namespace {
@@ -33,16 +33,15 @@ class Conv2dF32NchwDirect final : public Kernel {
     const Shape& x = ctx.in(0).shape;
     const Shape& w = ctx.in(1).shape;
     const Shape& y = ctx.out(0).shape;
-    ConvGeometry g;
-    TANDEM_CHECK_OR_RETURN(conv_geometry(ctx, g), kInvalidArgument, "inconsistent convolution attributes");
+    TANDEM_ASSIGN_OR_RETURN(ConvGeometry g, conv_geometry(ctx));
     TANDEM_ASSIGN_OR_RETURN(act_, Activation::parse(ctx.attrs().get_string("activation", ""),
                                                     ctx.attrs().get_floats("activation_params")));
     batch_ = x[0], cin_ = x[1], hin_ = x[2], win_ = x[3];
     cout_ = y[1], hout_ = y[2], wout_ = y[3];
     kh_ = w[2], kw_ = w[3];
-    stride_y_ = g.strides[0];
-    dil_y_ = g.dilations[0], dil_x_ = g.dilations[1];
-    pad_t_ = g.pad_l[0], pad_l_ = g.pad_l[1];
+    stride_y_ = g.window.strides[0];
+    dil_y_ = g.window.dilations[0], dil_x_ = g.window.dilations[1];
+    pad_t_ = g.window.pad_begin[0], pad_l_ = g.window.pad_begin[1];
     weights_ = ctx.in(1).constant->clone();
     if (ctx.has_input(2)) bias_ = ctx.in(2).constant->clone();
     has_sum_ = ctx.has_input(3);
@@ -141,9 +140,10 @@ class Conv2dF32NchwDirect final : public Kernel {
 }  // namespace
 
 std::unique_ptr<Kernel> make_conv2d_f32_nchw_direct(const OpContext& ctx) {
-  const Shape& w = ctx.in(1).shape;
-  ConvGeometry g;
-  if (!conv_geometry(ctx, g) || g.group != 1 || g.strides[1] != 1 || w[0] > kMaxOutChannels) return nullptr;
+  Result<ConvGeometry> g = conv_geometry(ctx);
+  if (!g.is_ok() || g->window.rank() != 2 || g->group != 1 || g->window.strides[1] != 1 ||
+      g->out_channels > kMaxOutChannels || g->src_channels_last || g->dst_channels_last)
+    return nullptr;
   return std::make_unique<Conv2dF32NchwDirect>();
 }
 

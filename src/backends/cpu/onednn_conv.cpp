@@ -1,14 +1,15 @@
 // 2-D float32 convolution (plain, grouped, depthwise, dilated, strided) through oneDNN, with bias, residual
 // sum (FusedConv's Z) and activation fused as post-ops. Weights are reordered once into oneDNN's preferred
-// blocked layout at build time. Activations are plain NCHW between kernels; when oneDNN's fastest
-// implementation wants a blocked layout (nChw16c: direct JIT and depthwise kernels, several times faster
-// than the im2col+GEMM path it otherwise takes on plain NCHW), the kernel reorders in and out itself.
+// blocked layout at build time. Activations are plain NCHW between kernels, or NHWC where a FusedConv reads or
+// writes channels-last tensors (src_layout / dst_layout); when oneDNN's fastest implementation wants a blocked
+// layout (nChw8c/16c: direct JIT and depthwise kernels, several times faster than the im2col+GEMM path it
+// otherwise takes on plain NCHW), the kernel reorders in and out itself.
 #include <algorithm>
 #include <cstring>
 
-#include "backends/cpu/conv_geometry.h"
 #include "backends/cpu/cpu_kernels.h"
 #include "backends/cpu/onednn_common.h"
+#include "ops/nn_conv.h"
 
 namespace tandem {
 namespace {
@@ -17,7 +18,7 @@ using dnnl::memory;
 
 class OnednnConv final : public Kernel {
  public:
-  // `blocked_io`: let oneDNN choose activation layouts (reordering in and out); otherwise plain NCHW.
+  // `blocked_io`: let oneDNN choose activation layouts (reordering in and out); otherwise the node's own.
   explicit OnednnConv(bool blocked_io) : blocked_io_(blocked_io) {}
 
   Status prepare(const OpContext& ctx) override {
@@ -29,11 +30,16 @@ class OnednnConv final : public Kernel {
   }
 
   Status prepare_or_throw(const OpContext& ctx) {
-    const Shape& x = ctx.in(0).shape;
     const Shape& w = ctx.in(1).shape;
-    const Shape& y = ctx.out(0).shape;
-    ConvGeometry g;
-    TANDEM_CHECK_OR_RETURN(conv_geometry(ctx, g), kInvalidArgument, "inconsistent convolution attributes");
+    TANDEM_ASSIGN_OR_RETURN(ConvGeometry g, conv_geometry(ctx));
+    TANDEM_CHECK_OR_RETURN(g.window.rank() == 2, kUnsupported, "only 2-D convolutions");
+    const WindowGeometry& win = g.window;
+    memory::dims strides = {win.strides[0], win.strides[1]};
+    memory::dims dil = {win.dilations[0] - 1, win.dilations[1] - 1};  // oneDNN counts dilation from 0
+    memory::dims pad_l = {win.pad_begin[0], win.pad_begin[1]}, pad_r(2);
+    // Right padding as oneDNN wants it: whatever makes the output size exact.
+    for (size_t i = 0; i < 2; ++i)
+      pad_r[i] = (win.out[i] - 1) * win.strides[i] + (win.kernel[i] - 1) * win.dilations[i] + 1 - win.in[i] - pad_l[i];
     TANDEM_ASSIGN_OR_RETURN(Activation act, Activation::parse(ctx.attrs().get_string("activation", ""),
                                                               ctx.attrs().get_floats("activation_params")));
     has_bias_ = ctx.has_input(2);
@@ -46,13 +52,17 @@ class OnednnConv final : public Kernel {
       wdims = {g.group, w[0] / g.group, w[1], w[2], w[3]};
     }
     auto any = memory::format_tag::any;
-    memory::desc src_plain = plain_f32_desc(x);
-    memory::desc dst_md = plain_f32_desc(y);
+    // The user-side layouts: NCHW, or NHWC where the node reads or writes channels-last tensors.
+    auto user_desc = [](int64_t n, int64_t c, const std::vector<int64_t>& hw, bool channels_last) {
+      return memory::desc({n, c, hw[0], hw[1]}, memory::data_type::f32,
+                          channels_last ? memory::format_tag::nhwc : memory::format_tag::nchw);
+    };
+    memory::desc src_plain = user_desc(g.batch, g.in_channels, win.in, g.src_channels_last);
+    memory::desc dst_md = user_desc(g.batch, g.out_channels, win.out, g.dst_channels_last);
     memory::desc src_md = blocked_io_ ? memory::desc(src_plain.dims(), memory::data_type::f32, any) : src_plain;
     memory::desc dst_choice = blocked_io_ ? memory::desc(dst_md.dims(), memory::data_type::f32, any) : dst_md;
     memory::desc w_any(wdims, memory::data_type::f32, any);
     memory::desc b_md({w[0]}, memory::data_type::f32, memory::format_tag::a);
-    memory::dims dil = {g.dilations[0] - 1, g.dilations[1] - 1};
 
     dnnl::post_ops ops;
     // The residual Z is staged into the destination before the convolution and accumulated by a `sum`
@@ -65,12 +75,10 @@ class OnednnConv final : public Kernel {
 
     auto desc = has_bias_ ? dnnl::convolution_forward::desc(
                                 dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src_md, w_any,
-                                b_md, dst_choice, {g.strides[0], g.strides[1]}, dil, {g.pad_l[0], g.pad_l[1]},
-                                {g.pad_r[0], g.pad_r[1]})
+                                b_md, dst_choice, strides, dil, pad_l, pad_r)
                           : dnnl::convolution_forward::desc(
                                 dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src_md, w_any,
-                                dst_choice, {g.strides[0], g.strides[1]}, dil, {g.pad_l[0], g.pad_l[1]},
-                                {g.pad_r[0], g.pad_r[1]});
+                                dst_choice, strides, dil, pad_l, pad_r);
     dnnl::convolution_forward::primitive_desc pd(desc, attr, onednn_engine());
 
     // Pack the constant weights once into the layout the chosen implementation wants.
