@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   tandem::cli::CommandResult result;
   tandem::cli::add_inspect_command(app, result);
   tandem::cli::add_run_command(app, result);
+  tandem::cli::add_synth_command(app, result);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
