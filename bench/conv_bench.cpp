@@ -1,9 +1,11 @@
 // Google Benchmark of every convolution tactic of the CPU backend (oneDNN blocked, oneDNN plain NCHW, Tandem's
-// direct kernel) on MTNet-B0's convolution geometries at 256x512, one thread, so a kernel change is judged on
-// the shapes that matter. Reports GFLOP/s.  build/bench/conv_bench [--benchmark_filter=depth_out]
+// direct kernel) on MTNet-B0's convolution geometries at 256x512, one thread unless TANDEM_THREADS says otherwise, so a kernel change is judged on
+// the shapes that matter. Reports GFLOP/s.  [TANDEM_THREADS=2] build/bench/conv_bench [--benchmark_filter=depth_out]
 #include <benchmark/benchmark.h>
 #include <omp.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <functional>
 #include <random>
 
@@ -37,7 +39,8 @@ const Geometry kGeometries[] = {
 using Maker = std::function<std::unique_ptr<Kernel>(const OpContext&)>;
 
 void run_tactic(benchmark::State& state, const Geometry& geo, const Maker& make) {
-  omp_set_num_threads(1);
+  const char* threads = std::getenv("TANDEM_THREADS");
+  omp_set_num_threads(threads ? std::max(1, std::atoi(threads)) : 1);
   Graph g;
   g.opsets[""] = 17;
   g.opsets[kTandemDomain] = 1;

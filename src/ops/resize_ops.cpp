@@ -31,19 +31,59 @@ Status infer_resize(OpContext& ctx) {
   return Status::ok();
 }
 
+// Linear x2 upsampling along a row, the decoders' common case: away from the two edge outputs on each side,
+// output 2i + p reads inputs i - 1 + p and i + p with weights that depend on the phase p only. Found from the
+// axis table at build time, so it is exactly the table's arithmetic with the gather replaced by contiguous
+// loads (the loop vectorises).
+struct Upsample2x {
+  bool ok = false;
+  float w[2][2] = {};  // [phase][tap]
+
+  static Upsample2x detect(const AxisTable& t) {
+    Upsample2x u;
+    if (t.taps != 2 || t.out != 2 * t.in || t.in < 4) return u;
+    for (int p = 0; p < 2; ++p)
+      for (int j = 0; j < 2; ++j) u.w[p][j] = static_cast<float>(t.weight[static_cast<size_t>((2 + p) * 2 + j)]);
+    for (int64_t ox = 2; ox < t.out - 2; ++ox) {
+      const int64_t i = ox / 2, p = ox % 2;
+      for (int j = 0; j < 2; ++j) {
+        const size_t k = static_cast<size_t>(ox * 2 + j);
+        if (t.index[k] != i - 1 + p + j || static_cast<float>(t.weight[k]) != u.w[p][j]) return u;
+      }
+    }
+    u.ok = true;
+    return u;
+  }
+};
+
+template <int KW>
+void resample_row(const float* s, float* t, int64_t ox0, int64_t ox1, const int64_t* hx, const float* wx) {
+  for (int64_t ox = ox0; ox < ox1; ++ox) {
+    float v = 0.0f;
+    for (int j = 0; j < KW; ++j) v += wx[ox * KW + j] * s[hx[ox * KW + j]];
+    t[ox] = v;
+  }
+}
+
 // Output rows [oy0, oy1) of one float32 [H, W] plane, sampled with KH x KW taps (tables from prepare()).
 template <int KH, int KW>
 void resize_plane_f32(const float* src, float* dst, float* tmp, int64_t in_w, int64_t out_w, int64_t oy0, int64_t oy1,
                       int64_t row_lo, int64_t row_hi, const int64_t* hy, const float* wy, const int64_t* hx,
-                      const float* wx) {
+                      const float* wx, const Upsample2x& x2) {
   // Pass 1: resample each needed input row horizontally once, so upsampling by s does s times less gathering.
   for (int64_t r = row_lo; r <= row_hi; ++r) {
     const float* s = src + r * in_w;
     float* t = tmp + (r - row_lo) * out_w;
-    for (int64_t ox = 0; ox < out_w; ++ox) {
-      float v = 0.0f;
-      for (int j = 0; j < KW; ++j) v += wx[ox * KW + j] * s[hx[ox * KW + j]];
-      t[ox] = v;
+    if (KW == 2 && x2.ok) {
+      resample_row<KW>(s, t, 0, 2, hx, wx);
+      const float a0 = x2.w[0][0], a1 = x2.w[0][1], b0 = x2.w[1][0], b1 = x2.w[1][1];
+      for (int64_t i = 1; i < in_w - 1; ++i) {
+        t[2 * i] = (0.0f + a0 * s[i - 1]) + a1 * s[i];
+        t[2 * i + 1] = (0.0f + b0 * s[i]) + b1 * s[i + 1];
+      }
+      resample_row<KW>(s, t, out_w - 2, out_w, hx, wx);
+    } else {
+      resample_row<KW>(s, t, 0, out_w, hx, wx);
     }
   }
   // Pass 2: blend the resampled rows vertically; contiguous, so it vectorises.
@@ -142,6 +182,7 @@ class ResizeKernel final : public Kernel {
     scratch_.assign(static_cast<size_t>(scratch_stride_ * threads_), 0.0f);
     wy_.assign(th.weight.begin(), th.weight.end());
     wx_.assign(tw.weight.begin(), tw.weight.end());
+    x2_ = Upsample2x::detect(tw);
   }
 
   template <int KH, int KW>
@@ -157,7 +198,7 @@ class ResizeKernel final : public Kernel {
       float* tmp = scratch_.data() + omp_get_thread_num() * scratch_stride_;
       resize_plane_f32<KH, KW>(x + p * in_plane, y + p * out_plane, tmp, tw.in, tw.out, oy0, oy1,
                                chunk_lo_[static_cast<size_t>(c)], chunk_hi_[static_cast<size_t>(c)], th.index.data(),
-                               wy_.data(), tw.index.data(), wx_.data());
+                               wy_.data(), tw.index.data(), wx_.data(), x2_);
     }
   }
 
@@ -305,6 +346,7 @@ class ResizeKernel final : public Kernel {
   int threads_ = 1;
   std::vector<int64_t> chunk_lo_, chunk_hi_;
   std::vector<float> scratch_, wy_, wx_;
+  Upsample2x x2_;
 };
 
 std::unique_ptr<Kernel> make_resize_kernel() { return std::make_unique<ResizeKernel>(); }

@@ -236,6 +236,16 @@ TEST(ResizeOps, LargeBilinearUsesEveryThreadChunk) {
   check_resize({.mode = "nearest", .coord = "asymmetric", .nearest = "floor"}, x, {1, 1, 8, 8}, {}, 29);
 }
 
+// Linear x2 along rows takes a contiguous-load path (Upsample2x) for the coordinate modes whose weights are
+// periodic; every mode must still match the reference, edges included.
+TEST(ResizeOps, LinearUpsampleByTwoMatchesReference) {
+  const Tensor x = random_tensor({1, 3, 6, 19}, 6);
+  for (std::string coord : {"half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric"}) {
+    check_resize({.mode = "linear", .coord = coord}, x, {1, 1, 2, 2}, {});
+    check_resize({.mode = "linear", .coord = coord}, x, {1, 1, 1, 2}, {});
+  }
+}
+
 TEST(ResizeOps, OtherDtypes) {
   Tensor x = Tensor::from_vector<uint8_t>({1, 1, 2, 2}, {10, 20, 30, 40});
   auto r =
