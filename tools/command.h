@@ -20,6 +20,8 @@ struct CommandResult {
 void add_inspect_command(CLI::App& app, CommandResult& result);
 void add_run_command(CLI::App& app, CommandResult& result);
 void add_synth_command(CLI::App& app, CommandResult& result);
+void add_eval_command(CLI::App& app, CommandResult& result);
+void add_visualize_command(CLI::App& app, CommandResult& result);
 
 // "--shape HxW" fixes the spatial dims of the model's 4-D inputs; "--shape name=1x3x64x64" one input exactly.
 Result<std::map<std::string, Shape>> resolve_shapes(const std::vector<PortInfo>& inputs,

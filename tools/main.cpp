@@ -13,6 +13,8 @@ int main(int argc, char** argv) {
   tandem::cli::add_inspect_command(app, result);
   tandem::cli::add_run_command(app, result);
   tandem::cli::add_synth_command(app, result);
+  tandem::cli::add_eval_command(app, result);
+  tandem::cli::add_visualize_command(app, result);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

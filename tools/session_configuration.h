@@ -1,0 +1,15 @@
+// The evaluation library's Configuration backed by a Session: the model run as `tandem run` runs it (FP32, CPU).
+#pragma once
+
+#include <string>
+
+#include "core/status.h"
+#include "eval/configuration.h"
+
+namespace tandem::cli {
+
+// Loads `model_path`, checks it takes one image [N,3,H,W] and has `seg_logits` and `depth` outputs, and returns a
+// function that runs it; engines are built per input shape on first use.
+Result<Configuration> session_configuration(const std::string& model_path, int threads);
+
+}  // namespace tandem::cli
