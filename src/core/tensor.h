@@ -42,6 +42,9 @@ class Tensor {
   template <typename T> T* data() { return static_cast<T*>(data_); }
   template <typename T> const T* data() const { return static_cast<const T*>(data_); }
 
+  // Points a non-owning view at other memory of the same layout, without allocating: how an engine binds a
+  // caller's buffer in place of its own. Not for owning tensors (their storage would be left behind).
+  void rebind(void* data) { data_ = data; }
   // Same storage, new shape of equal element count (Reshape/Flatten/Squeeze are free).
   Tensor reshaped(Shape shape) const;
   // Same storage read as another element type of the same width (e.g. uint16 bit patterns as bfloat16).

@@ -99,10 +99,36 @@ Result<std::unique_ptr<CpuEngine>> CpuEngine::build(const Graph& graph, const Cp
     engine->outputs_.push_back({v->name, v->dtype, v->shape});
     engine->output_slots_.push_back(view_of(v));
   }
+
+  // Port bindings: every step view in a port's buffer (the port's value and its aliases) is rebound to the
+  // caller's memory by run_bound(). A buffer two ports share cannot take two addresses: those ports copy.
+  std::unordered_map<int, std::vector<Tensor*>> views_of_buffer;
+  for (size_t s = 0; s < order.size(); ++s) {
+    for (size_t k = 0; k < order[s]->inputs.size(); ++k) {
+      const Value* v = order[s]->inputs[k];
+      if (v && !v->is_constant()) views_of_buffer[buffer_of.at(v)].push_back(&engine->steps_[s].in[k]);
+    }
+    for (size_t k = 0; k < order[s]->outputs.size(); ++k) {
+      const Value* v = order[s]->outputs[k];
+      if (v) views_of_buffer[buffer_of.at(v)].push_back(&engine->steps_[s].out[k]);
+    }
+  }
+  std::unordered_map<int, int> ports_on_buffer;
+  for (const auto* list : {&graph.inputs, &graph.outputs})
+    for (const Value* v : *list)
+      if (!v->is_constant()) ++ports_on_buffer[buffer_of.at(v)];
+  auto refs_of = [&](const Value* v) {
+    PortRefs r;
+    r.bindable = !v->is_constant() && ports_on_buffer[buffer_of.at(v)] == 1;
+    if (r.bindable) r.views = views_of_buffer[buffer_of.at(v)];
+    return r;
+  };
+  for (const Value* v : graph.inputs) engine->input_refs_.push_back(refs_of(v));
+  for (const Value* v : graph.outputs) engine->output_refs_.push_back(refs_of(v));
   return engine;
 }
 
-Status CpuEngine::run(std::span<const Tensor> inputs, std::span<Tensor> outputs, std::vector<double>* step_seconds) {
+Status CpuEngine::check_ports(std::span<const Tensor> inputs, std::span<Tensor> outputs) const {
   TANDEM_CHECK_OR_RETURN(inputs.size() == inputs_.size(), kInvalidArgument, "expected %zu inputs, got %zu",
                          inputs_.size(), inputs.size());
   TANDEM_CHECK_OR_RETURN(outputs.size() == outputs_.size(), kInvalidArgument, "expected %zu outputs, got %zu",
@@ -113,24 +139,66 @@ Status CpuEngine::run(std::span<const Tensor> inputs, std::span<Tensor> outputs,
                            "input '%s' expects %s %s, got %s %s", d.name.c_str(), dtype_name(d.dtype),
                            shape_to_string(d.shape).c_str(), dtype_name(inputs[i].dtype()),
                            shape_to_string(inputs[i].shape()).c_str());
-    std::memcpy(input_slots_[i].raw(), inputs[i].raw(), inputs[i].nbytes());
   }
   for (size_t i = 0; i < outputs.size(); ++i) {
     TANDEM_CHECK_OR_RETURN(outputs[i].nbytes() == output_slots_[i].nbytes() && outputs[i].dtype() == outputs_[i].dtype,
                            kInvalidArgument, "output '%s' buffer must be %s %s", outputs_[i].name.c_str(),
                            dtype_name(outputs_[i].dtype), shape_to_string(outputs_[i].shape).c_str());
   }
+  return Status::ok();
+}
+
+void CpuEngine::bind(std::vector<PortRefs>& ports, size_t i, void* data) {
+  for (Tensor* view : ports[i].views) view->rebind(data);
+}
+
+Status CpuEngine::run_steps(const RunProbe* probe) {
   omp_set_num_threads(options_.threads);
-  using Clock = std::chrono::steady_clock;
+  const bool timed = probe && (probe->step_seconds || probe->trace);
   for (size_t s = 0; s < steps_.size(); ++s) {
     Step& step = steps_[s];
-    auto t0 = step_seconds ? Clock::now() : Clock::time_point();
+    const double t0 = timed ? trace_clock() : 0.0;
     Status st = step.kernel->run(step.in, step.out);
     if (!st.is_ok()) return st.with_context("node '" + step_info_[s].node_name + "' (" + step_info_[s].op_type + ")");
-    if (step_seconds) (*step_seconds)[s] += std::chrono::duration<double>(Clock::now() - t0).count();
+    if (timed) {
+      const double t1 = trace_clock();
+      if (probe->step_seconds) (*probe->step_seconds)[s] += t1 - t0;
+      if (probe->trace) probe->trace->add({step_info_[s].node_name.c_str(), probe->frame, t0, t1, TraceEvent::Kind::kLayer});
+    }
+  }
+  return Status::ok();
+}
+
+Status CpuEngine::run(std::span<const Tensor> inputs, std::span<Tensor> outputs, std::vector<double>* step_seconds) {
+  TANDEM_RETURN_IF_ERROR(check_ports(inputs, outputs));
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (input_refs_[i].bindable) bind(input_refs_, i, input_slots_[i].raw());
+    std::memcpy(input_slots_[i].raw(), inputs[i].raw(), inputs[i].nbytes());
   }
   for (size_t i = 0; i < outputs.size(); ++i)
+    if (output_refs_[i].bindable) bind(output_refs_, i, output_slots_[i].raw());
+  RunProbe probe;
+  probe.step_seconds = step_seconds;
+  TANDEM_RETURN_IF_ERROR(run_steps(&probe));
+  for (size_t i = 0; i < outputs.size(); ++i)
     std::memcpy(outputs[i].raw(), output_slots_[i].raw(), output_slots_[i].nbytes());
+  return Status::ok();
+}
+
+Status CpuEngine::run_bound(std::span<const Tensor> inputs, std::span<Tensor> outputs, const RunProbe* probe) {
+  TANDEM_RETURN_IF_ERROR(check_ports(inputs, outputs));
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (input_refs_[i].bindable) {
+      bind(input_refs_, i, const_cast<void*>(inputs[i].raw()));  // kernels never write their inputs
+    } else {
+      std::memcpy(input_slots_[i].raw(), inputs[i].raw(), inputs[i].nbytes());
+    }
+  }
+  for (size_t i = 0; i < outputs.size(); ++i)
+    if (output_refs_[i].bindable) bind(output_refs_, i, outputs[i].raw());
+  TANDEM_RETURN_IF_ERROR(run_steps(probe));
+  for (size_t i = 0; i < outputs.size(); ++i)
+    if (!output_refs_[i].bindable) std::memcpy(outputs[i].raw(), output_slots_[i].raw(), output_slots_[i].nbytes());
   return Status::ok();
 }
 

@@ -1,0 +1,74 @@
+// A deployment: one model cut by a plan into stages, each compiled for its compute unit (build time). The
+// Pipeline (pipeline.h) runs it; `tandem build` saves it.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "core/tensor.h"
+#include "plan/partition.h"
+#include "plan/plan.h"
+#include "unit/engine.h"
+#include "unit/unit.h"
+
+namespace tandem {
+
+struct DeploymentOptions {
+  // Concrete shapes for model inputs with dynamic dims (by name); others keep their declared shape.
+  std::map<std::string, Shape> input_shapes;
+  bool optimize = true;
+};
+
+struct DeployedStage {
+  std::string name;
+  std::string plan_stage;
+  int unit = 0;  // index into Deployment::units()
+  Precision precision = Precision::kFp32;
+  std::unique_ptr<Engine> engine;
+  std::vector<int> inputs, outputs;  // indices into Deployment::tensors(), in engine port order
+  std::vector<std::string> fallback_nodes;
+};
+
+class Deployment {
+ public:
+  static Result<std::unique_ptr<Deployment>> build(const std::string& model_path, const Plan& plan,
+                                                   const DeploymentOptions& options);
+  // From an imported (not yet specialised) graph, e.g. Session::graph().
+  static Result<std::unique_ptr<Deployment>> build(const Graph& imported, const Plan& plan,
+                                                   const DeploymentOptions& options);
+
+  const Plan& plan() const { return plan_; }
+  const std::vector<std::unique_ptr<Unit>>& units() const { return units_; }
+  const std::vector<DeployedStage>& stages() const { return stages_; }
+  std::vector<DeployedStage>& stages() { return stages_; }
+  // Model inputs, boundary tensors and model outputs (see BoundaryTensor).
+  const std::vector<BoundaryTensor>& tensors() const { return tensors_; }
+  const std::vector<int>& model_inputs() const { return model_inputs_; }
+  const std::vector<int>& model_outputs() const { return model_outputs_; }
+  double build_seconds() const { return build_seconds_; }
+
+ private:
+  Deployment() = default;
+  Plan plan_;
+  std::vector<std::unique_ptr<Unit>> units_;
+  std::vector<DeployedStage> stages_;
+  std::vector<BoundaryTensor> tensors_;
+  std::vector<int> model_inputs_, model_outputs_;
+  double build_seconds_ = 0;
+};
+
+// The units a plan describes, as objects (CPU core groups today). An error for kinds this build lacks.
+Result<std::vector<std::unique_ptr<Unit>>> make_units(const Plan& plan);
+
+// A copy of an imported graph specialised to `input_shapes` (the graph every plan of it is cut from).
+Result<std::unique_ptr<Graph>> specialized_copy(const Graph& imported, const std::map<std::string, Shape>& input_shapes);
+
+// The cores this process may run on (its affinity mask), for plans and their validation.
+std::vector<int> available_cores();
+// The plan `tandem run` and `tandem bench` use without --plan: the whole model as one stage on one unit.
+Plan single_unit_plan(const std::vector<std::string>& model_outputs, const std::vector<int>& cores, int in_flight);
+
+}  // namespace tandem

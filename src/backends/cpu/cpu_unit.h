@@ -1,0 +1,31 @@
+// A CPU compute unit: a group of cores. Its streams are worker threads pinned to those cores, and every kernel
+// they run keeps to them: the OpenMP team a worker starts (oneDNN's threads included) inherits its affinity
+// and has exactly one thread per core.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "unit/unit.h"
+
+namespace tandem {
+
+class CpuUnit final : public Unit {
+ public:
+  explicit CpuUnit(UnitSpec spec) : spec_(std::move(spec)) {}
+  const UnitSpec& spec() const override { return spec_; }
+  // Every registered op in fp32 (bf16/int8 arrive with quantisation).
+  bool supports(const Node& node, Precision precision) const override;
+  Result<std::unique_ptr<Engine>> compile(const Graph& graph, const CompileOptions& options) const override;
+  std::unique_ptr<Stream> create_stream(const std::string& name) const override;
+
+ private:
+  UnitSpec spec_;
+};
+
+// Pins the calling thread to `cores` and sets its OpenMP team size to their count. False if the OS refused.
+bool pin_current_thread(const std::vector<int>& cores);
+// The cores the calling thread may run on.
+std::vector<int> current_thread_cores();
+
+}  // namespace tandem

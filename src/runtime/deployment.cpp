@@ -1,0 +1,101 @@
+// Deployment build: import, specialise, partition by the plan, compile each stage on its unit.
+#include "tandem/deployment.h"
+
+#include <chrono>
+
+#include "backends/cpu/cpu_unit.h"
+#include "onnx/onnx_import.h"
+#include "passes/specialize.h"
+
+namespace tandem {
+
+Result<std::vector<std::unique_ptr<Unit>>> make_units(const Plan& plan) {
+  std::vector<std::unique_ptr<Unit>> units;
+  for (const UnitSpec& spec : plan.units) {
+    TANDEM_CHECK_OR_RETURN(spec.kind == "cpu", kUnsupported,
+                           "unit '%s': kind '%s' is not available in this build (cpu only)", spec.name.c_str(),
+                           spec.kind.c_str());
+    units.push_back(std::make_unique<CpuUnit>(spec));
+  }
+  return units;
+}
+
+Result<std::unique_ptr<Graph>> specialized_copy(const Graph& imported, const std::map<std::string, Shape>& input_shapes) {
+  std::unique_ptr<Graph> g = imported.clone();
+  SpecializeOptions spec;
+  spec.input_shapes = input_shapes;
+  TANDEM_RETURN_IF_ERROR(specialize(*g, spec));
+  return g;
+}
+
+std::vector<int> available_cores() { return current_thread_cores(); }
+
+Plan single_unit_plan(const std::vector<std::string>& model_outputs, const std::vector<int>& cores, int in_flight) {
+  Plan plan;
+  plan.units.push_back({"cpu", "cpu", cores});
+  plan.fallback_unit = "cpu";
+  plan.in_flight = in_flight;
+  plan.stages.push_back({"model", "cpu", model_outputs, Precision::kFp32, {}});
+  return plan;
+}
+
+Result<std::unique_ptr<Deployment>> Deployment::build(const std::string& model_path, const Plan& plan,
+                                                      const DeploymentOptions& options) {
+  TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<Graph> imported, import_onnx_file(model_path));
+  TANDEM_RETURN_IF_ERROR_CTX(check_ops_supported(*imported), "'" + model_path + "'");
+  return build(*imported, plan, options);
+}
+
+Result<std::unique_ptr<Deployment>> Deployment::build(const Graph& imported, const Plan& plan,
+                                                      const DeploymentOptions& options) {
+  const auto t0 = std::chrono::steady_clock::now();
+  auto d = std::unique_ptr<Deployment>(new Deployment());
+  d->plan_ = plan;
+  TANDEM_ASSIGN_OR_RETURN(d->units_, make_units(plan));
+  TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<Graph> graph, specialized_copy(imported, options.input_shapes));
+
+  auto unit_index = [&](const std::string& name) {
+    for (size_t i = 0; i < d->units_.size(); ++i)
+      if (d->units_[i]->spec().name == name) return static_cast<int>(i);
+    return -1;
+  };
+  UnitSupports supports = [&](const UnitSpec& spec, const Node& node, Precision precision) {
+    int u = unit_index(spec.name);
+    return u >= 0 && d->units_[static_cast<size_t>(u)]->supports(node, precision);
+  };
+  TANDEM_ASSIGN_OR_RETURN(Partition partition, partition_graph(*graph, plan, supports));
+  d->tensors_ = partition.tensors;
+  auto tensor_index = [&](const std::string& name) {
+    for (size_t i = 0; i < d->tensors_.size(); ++i)
+      if (d->tensors_[i].name == name) return static_cast<int>(i);
+    return -1;
+  };
+  for (const Value* v : graph->inputs) d->model_inputs_.push_back(tensor_index(v->name));
+  for (const Value* v : graph->outputs) {
+    int i = tensor_index(v->name);
+    TANDEM_CHECK_OR_RETURN(i >= 0, kUnsupported, "model output '%s' is a constant; nothing to run", v->name.c_str());
+    d->model_outputs_.push_back(i);
+  }
+
+  for (StageGraph& sg : partition.stages) {
+    DeployedStage st;
+    st.name = sg.name;
+    st.plan_stage = sg.plan_stage;
+    st.unit = unit_index(sg.unit);
+    st.precision = sg.precision;
+    st.fallback_nodes = sg.fallback_nodes;
+    CompileOptions co;
+    co.precision = sg.precision;
+    co.optimize = options.optimize;
+    Result<std::unique_ptr<Engine>> engine = d->units_[static_cast<size_t>(st.unit)]->compile(*sg.graph, co);
+    TANDEM_RETURN_IF_ERROR_CTX(engine.status(), "stage '" + sg.name + "'");
+    st.engine = std::move(engine).value();
+    for (const TensorDesc& in : st.engine->inputs()) st.inputs.push_back(tensor_index(in.name));
+    for (const TensorDesc& out : st.engine->outputs()) st.outputs.push_back(tensor_index(out.name));
+    d->stages_.push_back(std::move(st));
+  }
+  d->build_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return d;
+}
+
+}  // namespace tandem

@@ -1,0 +1,31 @@
+// A compute unit, in the shape of ggml's backend device: it says which nodes it can run in which precision,
+// compiles a stage's graph into an engine, and makes the streams work runs on. CPU core groups implement it
+// today (backends/cpu/cpu_unit.h); a CUDA or DLA unit implements the same interface.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "ir/graph.h"
+#include "plan/plan.h"
+#include "unit/engine.h"
+#include "unit/stream.h"
+
+namespace tandem {
+
+struct CompileOptions {
+  Precision precision = Precision::kFp32;
+  bool optimize = true;  // run the fusion passes on the stage graph
+};
+
+class Unit {
+ public:
+  virtual ~Unit() = default;
+  virtual const UnitSpec& spec() const = 0;
+  virtual bool supports(const Node& node, Precision precision) const = 0;
+  // `graph` is a specialised stage graph; the engine keeps what it needs.
+  virtual Result<std::unique_ptr<Engine>> compile(const Graph& graph, const CompileOptions& options) const = 0;
+  virtual std::unique_ptr<Stream> create_stream(const std::string& name) const = 0;
+};
+
+}  // namespace tandem
