@@ -7,4 +7,4 @@ bash scripts/build.sh
 BUILD_DIR=${BUILD_DIR:-build}
 # How many of ONNX's own node tests the suite runs (CTest hides passing tests' output); CTest's summary stays last.
 "$BUILD_DIR/tests/nodetests/tandem_node_tests" --gtest_list_tests | sed -n 1p
-ctest --test-dir "$BUILD_DIR" --output-on-failure -j2 "$@"
+ctest --test-dir "$BUILD_DIR" --output-on-failure --timeout 900 -j2 "$@"

@@ -40,6 +40,12 @@ class Deployment {
   static Result<std::unique_ptr<Deployment>> build(const Graph& imported, const Plan& plan,
                                                    const DeploymentOptions& options);
 
+  // From parts already built: stages with their engines, and the tensors they exchange (how saved engines
+  // are loaded, and how tests run the pipeline on engines of their own).
+  static std::unique_ptr<Deployment> assemble(Plan plan, std::vector<std::unique_ptr<Unit>> units,
+                                              std::vector<DeployedStage> stages, std::vector<BoundaryTensor> tensors,
+                                              std::vector<int> model_inputs, std::vector<int> model_outputs);
+
   const Plan& plan() const { return plan_; }
   const std::vector<std::unique_ptr<Unit>>& units() const { return units_; }
   const std::vector<DeployedStage>& stages() const { return stages_; }

@@ -39,6 +39,19 @@ Plan single_unit_plan(const std::vector<std::string>& model_outputs, const std::
   return plan;
 }
 
+std::unique_ptr<Deployment> Deployment::assemble(Plan plan, std::vector<std::unique_ptr<Unit>> units,
+                                                 std::vector<DeployedStage> stages, std::vector<BoundaryTensor> tensors,
+                                                 std::vector<int> model_inputs, std::vector<int> model_outputs) {
+  auto d = std::unique_ptr<Deployment>(new Deployment());
+  d->plan_ = std::move(plan);
+  d->units_ = std::move(units);
+  d->stages_ = std::move(stages);
+  d->tensors_ = std::move(tensors);
+  d->model_inputs_ = std::move(model_inputs);
+  d->model_outputs_ = std::move(model_outputs);
+  return d;
+}
+
 Result<std::unique_ptr<Deployment>> Deployment::build(const std::string& model_path, const Plan& plan,
                                                       const DeploymentOptions& options) {
   TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<Graph> imported, import_onnx_file(model_path));

@@ -2,65 +2,18 @@
 // a frame allocates nothing (malloc is interposed and counted), and a run uses exactly the threads asked for.
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <dirent.h>
-#include <malloc.h>
-
 #include "backends/cpu/cpu_engine.h"
 #include "backends/cpu/onednn_common.h"
+#include "alloc_counter.h"
 #include "tandem/session.h"
-
-extern "C" void* __libc_malloc(size_t);
-extern "C" void* __libc_calloc(size_t, size_t);
-extern "C" void* __libc_realloc(void*, size_t);
-extern "C" void* __libc_memalign(size_t, size_t);
-
-namespace {
-std::atomic<bool> g_counting{false};
-std::atomic<long> g_allocations{0};
-std::atomic<long> g_onednn_allocations{0};
-void note() {
-  if (!g_counting.load(std::memory_order_relaxed)) return;
-  if (tandem::in_onednn_execute()) g_onednn_allocations.fetch_add(1, std::memory_order_relaxed);
-  else g_allocations.fetch_add(1, std::memory_order_relaxed);
-}
-}  // namespace
-
-// Interposed for the whole process (oneDNN and OpenMP included), so any allocation on the frame path counts.
-extern "C" void* malloc(size_t n) {
-  note();
-  return __libc_malloc(n);
-}
-extern "C" void* calloc(size_t a, size_t b) {
-  note();
-  return __libc_calloc(a, b);
-}
-extern "C" void* realloc(void* p, size_t n) {
-  note();
-  return __libc_realloc(p, n);
-}
-extern "C" int posix_memalign(void** out, size_t align, size_t n) {
-  note();
-  *out = __libc_memalign(align, n);
-  return *out ? 0 : 12;
-}
-extern "C" void* aligned_alloc(size_t align, size_t n) {
-  note();
-  return __libc_memalign(align, n);
-}
 
 namespace tandem {
 namespace {
 
-int os_threads() {
-  int n = 0;
-  if (DIR* d = opendir("/proc/self/task")) {
-    while (dirent* e = readdir(d))
-      if (e->d_name[0] != '.') ++n;
-    closedir(d);
-  }
-  return n;
-}
+using testing::g_allocations;
+using testing::g_counting;
+using testing::g_onednn_allocations;
+using testing::os_threads;
 
 struct Loaded {
   std::unique_ptr<Session> session;
