@@ -1,6 +1,7 @@
 // `tandem bench`: trtexec-style measurement of a model deployed by a plan (or on one unit), with --compare to
 // run several plans alternately in one process and report their ratios.
 #include <algorithm>
+#include <chrono>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
@@ -45,6 +46,7 @@ struct BenchCliOptions {
 struct Config {
   std::string label;
   std::unique_ptr<Deployment> deployment;
+  int in_flight = 1;
 };
 
 Result<Config> make_config(const Session& session, const std::map<std::string, Shape>& shapes,
@@ -89,7 +91,7 @@ void print_stats(const char* what, const TimingStats& t) {
 
 void print_report(const Config& c, const BenchReport& r) {
   std::cout << "=== Performance summary: " << c.label << " (" << c.deployment->stages().size() << " stage(s), "
-            << c.deployment->plan().in_flight << " frame(s) in flight) ===\n";
+            << c.in_flight << " frame(s) in flight) ===\n";
   std::cout << "  Throughput: " << std::fixed << std::setprecision(2) << r.throughput << " frames/s (" << r.frames
             << " frames in " << std::setprecision(3) << r.wall_seconds << " s)\n";
   print_stats("Latency", r.latency);
@@ -144,24 +146,48 @@ void print_layer_profile(const Deployment& d, const std::vector<std::vector<doub
   }
 }
 
-Status bench_command(const BenchCliOptions& o) {
-  TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Session::load(o.model.model, SessionOptions{}));
-  TANDEM_ASSIGN_OR_RETURN(auto shapes, resolve_shapes(session->inputs(), o.model.shapes));
+// Inputs generated for the deployment's model inputs (deterministic, as `tandem run` without --input).
+std::vector<Tensor> generated_inputs(const Deployment& d) {
   std::vector<Tensor> inputs;
-  for (size_t i = 0; i < session->inputs().size(); ++i)
-    inputs.push_back(generated_input(session->inputs()[i], shapes[session->inputs()[i].name], 1234 + i));
+  for (size_t i = 0; i < d.model_inputs().size(); ++i) {
+    const BoundaryTensor& t = d.tensors()[static_cast<size_t>(d.model_inputs()[i])];
+    inputs.push_back(generated_input({t.name, t.dtype, t.shape, {}}, t.shape, 1234 + i));
+  }
+  return inputs;
+}
 
-  std::vector<std::string> plans = o.report.compare;
-  if (plans.empty()) plans.push_back(o.model.plan);
+Status bench_command(const BenchCliOptions& o) {
   std::vector<Config> configs;
-  for (const std::string& p : plans) {
-    TANDEM_ASSIGN_OR_RETURN(Config c, make_config(*session, shapes, p, o.model, o.inference.in_flight));
-    std::cerr << "bench: built " << c.label << " in " << std::fixed << std::setprecision(2)
-              << c.deployment->build_seconds() << " s\n";
-    for (const DeployedStage& s : c.deployment->stages())
-      for (const std::string& n : s.fallback_nodes) std::cerr << "bench: " << s.name << ": fell back: " << n << "\n";
+  if (is_engine_file(o.model.model)) {
+    TANDEM_CHECK_OR_RETURN(o.model.plan.empty() && o.report.compare.empty() && o.model.shapes.empty(),
+                           kInvalidArgument, "'%s' is an engine: its plan and shapes are built in (drop --plan, "
+                           "--compare and --shape)", o.model.model.c_str());
+    const auto t0 = std::chrono::steady_clock::now();
+    Config c;
+    TANDEM_ASSIGN_OR_RETURN(c.deployment, load_deployment(o.model.model));
+    c.label = o.model.model;
+    std::cout << "bench: loaded " << c.label << " in " << std::fixed << std::setprecision(3)
+              << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() << " s\n";
     configs.push_back(std::move(c));
   }
+  std::unique_ptr<Session> session;
+  std::map<std::string, Shape> shapes;
+  if (configs.empty()) {
+    TANDEM_ASSIGN_OR_RETURN(session, Session::load(o.model.model, SessionOptions{}));
+    TANDEM_ASSIGN_OR_RETURN(shapes, resolve_shapes(session->inputs(), o.model.shapes));
+  }
+  std::vector<std::string> plans = o.report.compare;
+  if (plans.empty() && configs.empty()) plans.push_back(o.model.plan);
+  for (const std::string& p : plans) {
+    TANDEM_ASSIGN_OR_RETURN(Config c, make_config(*session, shapes, p, o.model, o.inference.in_flight));
+    std::cout << "bench: built " << c.label << " in " << std::fixed << std::setprecision(2)
+              << c.deployment->build_seconds() << " s\n";
+    for (const DeployedStage& s : c.deployment->stages())
+      for (const std::string& n : s.fallback_nodes) std::cout << "bench: " << s.name << ": fell back: " << n << "\n";
+    configs.push_back(std::move(c));
+  }
+  for (Config& c : configs) c.in_flight = o.inference.in_flight > 0 ? o.inference.in_flight : c.deployment->plan().in_flight;
+  const std::vector<Tensor> inputs = generated_inputs(*configs.front().deployment);
 
   // Rounds alternate the configurations (rotating the order), so the machine's drifts fall on all alike.
   const int rounds = configs.size() > 1 ? std::max(1, o.report.rounds) : 1;
@@ -169,7 +195,9 @@ Status bench_command(const BenchCliOptions& o) {
   for (int round = 0; round < rounds; ++round) {
     for (size_t i = 0; i < configs.size(); ++i) {
       Config& c = configs[(i + static_cast<size_t>(round)) % configs.size()];
-      TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<Pipeline> pipeline, Pipeline::create(*c.deployment, {}));
+      PipelineOptions po;
+      po.in_flight = o.inference.in_flight;
+      TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<Pipeline> pipeline, Pipeline::create(*c.deployment, po));
       BenchOptions bo;
       bo.warmup_frames = o.inference.warmup;
       bo.warmup_seconds = o.inference.warmup_ms / 1e3;

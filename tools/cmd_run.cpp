@@ -13,6 +13,8 @@
 #include "backends/cpu/cpu_engine.h"
 #include "command.h"
 #include "io/npy.h"
+#include "tandem/deployment.h"
+#include "tandem/pipeline.h"
 
 namespace tandem::cli {
 namespace {
@@ -81,7 +83,83 @@ void print_profile(CpuEngine& engine, const std::vector<Tensor>& inputs, std::ve
   }
 }
 
+double median_of(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+}
+
+Status write_outputs(const std::vector<TensorDesc>& descs, const std::vector<Tensor>& outputs, const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  TANDEM_CHECK_OR_RETURN(!ec, kIoError, "cannot create '%s': %s", dir.c_str(), ec.message().c_str());
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    std::string name = descs[i].name;
+    std::replace_if(name.begin(), name.end(), [](char c) { return c == '/' || c == ':'; }, '_');
+    TANDEM_RETURN_IF_ERROR(save_npy(outputs[i], dir + "/" + name + ".npy"));
+  }
+  std::cout << "  wrote " << outputs.size() << " output(s) to " << dir << "\n";
+  return Status::ok();
+}
+
+// A .tdm engine (`tandem build`): its deployment runs frame by frame through the pipeline, at its built shape.
+Status run_engine_file(const RunOptions& o) {
+  TANDEM_CHECK_OR_RETURN(o.shapes.empty() && !o.profile, kInvalidArgument,
+                         "'%s' is an engine with fixed shapes: drop --shape and --profile (use tandem bench --profile)",
+                         o.model.c_str());
+  auto t_load = std::chrono::steady_clock::now();
+  TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<Deployment> d, load_deployment(o.model));
+  double load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t_load).count();
+  std::vector<Tensor> inputs;
+  std::vector<TensorDesc> in_descs, out_descs;
+  for (int i : d->model_inputs()) {
+    const BoundaryTensor& t = d->tensors()[static_cast<size_t>(i)];
+    in_descs.push_back({t.name, t.dtype, t.shape});
+  }
+  TANDEM_CHECK_OR_RETURN(o.inputs.empty() || o.inputs.size() == in_descs.size(), kInvalidArgument,
+                         "the engine has %zu inputs, --input gave %zu", in_descs.size(), o.inputs.size());
+  for (size_t i = 0; i < in_descs.size(); ++i) {
+    PortInfo port{in_descs[i].name, in_descs[i].dtype, in_descs[i].shape, {}};
+    if (o.inputs.empty()) {
+      inputs.push_back(generated_input(port, port.shape, 1234 + i));
+    } else {
+      TANDEM_ASSIGN_OR_RETURN(Tensor t, load_input(o.inputs[i], port, port.shape));
+      inputs.push_back(std::move(t));
+    }
+  }
+  std::vector<Tensor> outputs;
+  for (int i : d->model_outputs()) {
+    const BoundaryTensor& t = d->tensors()[static_cast<size_t>(i)];
+    out_descs.push_back({t.name, t.dtype, t.shape});
+    outputs.push_back(Tensor::make(t.dtype, t.shape));
+  }
+  PipelineOptions po;
+  po.in_flight = 1;  // one frame at a time: latency, as `tandem run` of a model (tandem bench pipelines)
+  TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<Pipeline> p, Pipeline::create(*d, po));
+  auto run_once = [&]() -> Status {
+    TANDEM_RETURN_IF_ERROR(p->submit(inputs).status());
+    return p->receive(outputs).status();
+  };
+  for (int i = 0; i < o.warmup; ++i) TANDEM_RETURN_IF_ERROR(run_once());
+  std::vector<double> times;
+  for (int i = 0; i < o.iterations; ++i) {
+    auto t0 = std::chrono::steady_clock::now();
+    TANDEM_RETURN_IF_ERROR(run_once());
+    times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::cout << "engine " << o.model << " (" << d->stages().size() << " stage(s))\n";
+  for (size_t i = 0; i < in_descs.size(); ++i)
+    std::cout << "  input " << in_descs[i].name << " " << shape_to_string(inputs[i].shape())
+              << (o.inputs.empty() ? " (generated)" : " from " + o.inputs[i]) << "\n";
+  for (size_t i = 0; i < outputs.size(); ++i) print_output_summary(out_descs[i], outputs[i]);
+  std::cout << "  load " << load_ms << " ms; " << o.iterations << " run(s): median " << median_of(times)
+            << " ms, min " << *std::min_element(times.begin(), times.end()) << " ms, max "
+            << *std::max_element(times.begin(), times.end()) << " ms\n";
+  if (!o.output_dir.empty()) TANDEM_RETURN_IF_ERROR(write_outputs(out_descs, outputs, o.output_dir));
+  return Status::ok();
+}
+
 Status run_command(const RunOptions& o) {
+  if (is_engine_file(o.model)) return run_engine_file(o);
   SessionOptions so;
   so.threads = o.threads;
   auto t_load = std::chrono::steady_clock::now();
@@ -113,8 +191,7 @@ Status run_command(const RunOptions& o) {
   }
   std::vector<double> sorted = times;
   std::sort(sorted.begin(), sorted.end());
-  double median = sorted.size() % 2 ? sorted[sorted.size() / 2]
-                                    : (sorted[sorted.size() / 2 - 1] + sorted[sorted.size() / 2]) / 2;
+  double median = median_of(times);
   std::cout << "model " << o.model << "\n";
   for (size_t i = 0; i < ports.size(); ++i)
     std::cout << "  input " << ports[i].name << " " << shape_to_string(inputs[i].shape())
@@ -123,17 +200,7 @@ Status run_command(const RunOptions& o) {
   std::cout << "  load+build " << build_ms << " ms; " << o.threads << " thread(s); " << o.iterations
             << " run(s): median " << median << " ms, min " << sorted.front() << " ms, max " << sorted.back()
             << " ms\n";
-  if (!o.output_dir.empty()) {
-    std::error_code ec;
-    std::filesystem::create_directories(o.output_dir, ec);
-    TANDEM_CHECK_OR_RETURN(!ec, kIoError, "cannot create '%s': %s", o.output_dir.c_str(), ec.message().c_str());
-    for (size_t i = 0; i < outputs.size(); ++i) {
-      std::string name = engine->outputs()[i].name;
-      std::replace_if(name.begin(), name.end(), [](char c) { return c == '/' || c == ':'; }, '_');
-      TANDEM_RETURN_IF_ERROR(save_npy(outputs[i], o.output_dir + "/" + name + ".npy"));
-    }
-    std::cout << "  wrote " << outputs.size() << " output(s) to " << o.output_dir << "\n";
-  }
+  if (!o.output_dir.empty()) TANDEM_RETURN_IF_ERROR(write_outputs(engine->outputs(), outputs, o.output_dir));
   if (o.profile) print_profile(*engine, inputs, outputs, o.iterations, o.profile_layers);
   if (!o.times_json.empty()) {
     std::ofstream f(o.times_json);
@@ -148,7 +215,7 @@ Status run_command(const RunOptions& o) {
 void add_run_command(CLI::App& app, CommandResult& result) {
   auto o = std::make_shared<RunOptions>();
   CLI::App* cmd = app.add_subcommand("run", "Run a model on inputs (.npy, .pb, image) or a generated input");
-  cmd->add_option("model", o->model, "ONNX model")->required();
+  cmd->add_option("model", o->model, "ONNX model, or an engine (.tdm) from tandem build")->required();
   cmd->add_option("--input", o->inputs, "One file per model input: .npy, .pb (TensorProto) or an image");
   cmd->add_option("--shape", o->shapes, "HxW for NCHW inputs, or name=AxBxCxD");
   cmd->add_option("--threads", o->threads, "Threads per kernel")->check(CLI::Range(1, 256));

@@ -5,6 +5,8 @@
 #include <vector>
 
 #include "eval/task_outputs.h"
+#include "tandem/deployment.h"
+#include "tandem/pipeline.h"
 #include "tandem/session.h"
 
 namespace tandem::cli {
@@ -19,9 +21,45 @@ Status check_image_input(const std::vector<PortInfo>& inputs) {
   return Status::ok();
 }
 
+// A saved engine: its pipeline run one frame at a time (submit, then receive), at the shape it was built for.
+Result<Configuration> engine_configuration(const std::string& path) {
+  TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<Deployment> loaded, load_deployment(path));
+  std::shared_ptr<Deployment> deployment = std::move(loaded);
+  const std::string context = "engine '" + path + "'";
+  std::vector<PortInfo> inputs;
+  for (int i : deployment->model_inputs()) {
+    const BoundaryTensor& t = deployment->tensors()[static_cast<size_t>(i)];
+    inputs.push_back({t.name, t.dtype, t.shape, {}});
+  }
+  TANDEM_RETURN_IF_ERROR_CTX(check_image_input(inputs), context);
+  std::vector<std::string> names;
+  for (int i : deployment->model_outputs()) names.push_back(deployment->tensors()[static_cast<size_t>(i)].name);
+  Result<TaskOutputIndex> found = find_task_outputs(names);
+  if (!found.is_ok()) return found.status().with_context(context);
+  TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<Pipeline> created, Pipeline::create(*deployment, {}));
+  std::shared_ptr<Pipeline> pipeline = std::move(created);
+  const Shape input_shape = inputs[0].shape;
+  return Configuration([deployment, pipeline, index = found.value(), input_shape, context](const Tensor& image)
+                           -> Result<TaskOutputs> {
+    TANDEM_CHECK_OR_RETURN(image.shape() == input_shape, kInvalidArgument,
+                           "%s was built for input %s, got %s (use --shape or rebuild it)", context.c_str(),
+                           shape_to_string(input_shape).c_str(), shape_to_string(image.shape()).c_str());
+    std::vector<Tensor> outputs;
+    for (int i : deployment->model_outputs()) {
+      const BoundaryTensor& t = deployment->tensors()[static_cast<size_t>(i)];
+      outputs.push_back(Tensor::make(t.dtype, t.shape));
+    }
+    std::vector<Tensor> in{image};
+    TANDEM_RETURN_IF_ERROR(pipeline->submit(in).status());
+    TANDEM_RETURN_IF_ERROR(pipeline->receive(outputs).status());
+    return pick_task_outputs(std::move(outputs), index);
+  });
+}
+
 }  // namespace
 
 Result<Configuration> session_configuration(const std::string& model_path, int threads) {
+  if (is_engine_file(model_path)) return engine_configuration(model_path);
   SessionOptions options;
   options.threads = threads;
   Result<std::unique_ptr<Session>> loaded = Session::load(model_path, options);

@@ -8,8 +8,9 @@
 
 namespace tandem::cli {
 
-// Loads `model_path`, checks it takes one image [N,3,H,W] and has `seg_logits` and `depth` outputs, and returns a
-// function that runs it; engines are built per input shape on first use.
+// Loads `model_path` (an ONNX model, or a .tdm engine from `tandem build`), checks it takes one image
+// [N,3,H,W] and has `seg_logits` and `depth` outputs, and returns a function that runs it; for a model,
+// engines are built per input shape on first use; an engine file runs its deployment at its built shape.
 Result<Configuration> session_configuration(const std::string& model_path, int threads);
 
 }  // namespace tandem::cli

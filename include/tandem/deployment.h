@@ -28,7 +28,8 @@ struct DeployedStage {
   int unit = 0;  // index into Deployment::units()
   Precision precision = Precision::kFp32;
   std::unique_ptr<Engine> engine;
-  std::vector<int> inputs, outputs;  // indices into Deployment::tensors(), in engine port order
+  std::shared_ptr<const Graph> graph;  // what the engine runs (saved by save_deployment)
+  std::vector<int> inputs, outputs;    // indices into Deployment::tensors(), in engine port order
   std::vector<std::string> fallback_nodes;
 };
 
@@ -71,6 +72,14 @@ Result<std::vector<std::unique_ptr<Unit>>> make_units(const Plan& plan);
 
 // A copy of an imported graph specialised to `input_shapes` (the graph every plan of it is cut from).
 Result<std::unique_ptr<Graph>> specialized_copy(const Graph& imported, const std::map<std::string, Shape>& input_shapes);
+
+// Saves a built deployment as a .tdm engine file (format version, checksum; see engine_file.cpp), and loads
+// one without import, passes or tactic search. A corrupt, truncated or other-version file is an error that
+// names the file and what is wrong.
+Status save_deployment(const Deployment& deployment, const std::string& path, const std::string& source_model);
+Result<std::unique_ptr<Deployment>> load_deployment(const std::string& path);
+// True when `path` names an engine file (by its magic bytes), so commands take models and engines alike.
+bool is_engine_file(const std::string& path);
 
 // The cores this process may run on (its affinity mask), for plans and their validation.
 std::vector<int> available_cores();

@@ -62,6 +62,9 @@ class Kernel {
   virtual bool output_aliases_input() const { return false; }
   // A short name of the implementation chosen, for `inspect`/profiles ("reference", "onednn:jit:avx2").
   virtual std::string impl_name() const { return "reference"; }
+  // The choice a build-time tactic search made ("" when there was none): saved with an engine, so loading
+  // it rebuilds the same kernel without timing candidates again.
+  virtual std::string tactic() const { return ""; }
 };
 
 using InferFn = Status (*)(OpContext& ctx);

@@ -100,9 +100,10 @@ Result<std::unique_ptr<Deployment>> Deployment::build(const Graph& imported, con
     CompileOptions co;
     co.precision = sg.precision;
     co.optimize = options.optimize;
-    Result<std::unique_ptr<Engine>> engine = d->units_[static_cast<size_t>(st.unit)]->compile(*sg.graph, co);
-    TANDEM_RETURN_IF_ERROR_CTX(engine.status(), "stage '" + sg.name + "'");
-    st.engine = std::move(engine).value();
+    Result<CompiledStage> compiled = d->units_[static_cast<size_t>(st.unit)]->compile(*sg.graph, co);
+    TANDEM_RETURN_IF_ERROR_CTX(compiled.status(), "stage '" + sg.name + "'");
+    st.engine = std::move(compiled->engine);
+    st.graph = std::move(compiled->graph);
     for (const TensorDesc& in : st.engine->inputs()) st.inputs.push_back(tensor_index(in.name));
     for (const TensorDesc& out : st.engine->outputs()) st.outputs.push_back(tensor_index(out.name));
     d->stages_.push_back(std::move(st));

@@ -21,7 +21,8 @@ struct TensorDesc {
 struct StepInfo {
   std::string node_name;
   std::string op_type;
-  std::string impl;  // which kernel was chosen
+  std::string impl;    // which kernel was chosen
+  std::string tactic;  // the build-time tactic choice behind it ("" when none was made)
   double flops = 0;
 };
 

@@ -3,6 +3,7 @@
 // today (backends/cpu/cpu_unit.h); a CUDA or DLA unit implements the same interface.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 
@@ -18,13 +19,24 @@ struct CompileOptions {
   bool optimize = true;  // run the fusion passes on the stage graph
 };
 
+// A compiled stage: the engine, and the graph it runs (after the unit's own rewrites), which is what a saved
+// engine stores so that loading skips the rewrites and the tactic search.
+struct CompiledStage {
+  std::unique_ptr<Engine> engine;
+  std::unique_ptr<Graph> graph;
+};
+
 class Unit {
  public:
   virtual ~Unit() = default;
   virtual const UnitSpec& spec() const = 0;
   virtual bool supports(const Node& node, Precision precision) const = 0;
   // `graph` is a specialised stage graph; the engine keeps what it needs.
-  virtual Result<std::unique_ptr<Engine>> compile(const Graph& graph, const CompileOptions& options) const = 0;
+  virtual Result<CompiledStage> compile(const Graph& graph, const CompileOptions& options) const = 0;
+  // Rebuilds an engine from a CompiledStage's graph and the tactics its engine chose (StepInfo::tactic, by
+  // node name): no rewrites, no timing.
+  virtual Result<std::unique_ptr<Engine>> instantiate(const Graph& compiled_graph, Precision precision,
+                                                      const std::map<std::string, std::string>& tactics) const = 0;
   virtual std::unique_ptr<Stream> create_stream(const std::string& name) const = 0;
 };
 

@@ -175,4 +175,41 @@ TEST_F(BadInput, BadShapeFlag) {
   expect_one_line_error(run_cli("run " + write(small_model(), "ok.onnx") + " --shape 8xq"), "bad shape");
 }
 
+// ---- plans and engines ----
+
+TEST_F(BadInput, PlanErrors) {
+  std::string model = write(small_model(), "ok.onnx");
+  expect_one_line_error(run_cli("bench " + model + " --plan " + write_bytes("{oops", "bad.json")), "not valid JSON");
+  expect_one_line_error(run_cli("bench " + model + " --plan " + (dir_ / "none.json").string()), "cannot open plan");
+  std::string unknown = write_bytes(R"({"units": [{"name": "u", "cores": [0]}],
+      "stages": [{"name": "s", "unit": "u", "outputs": ["nope"]}]})", "unknown.json");
+  expect_one_line_error(run_cli("bench " + model + " --plan " + unknown), "stage 's': output 'nope' is not a tensor");
+  std::string missing_output = write_bytes(R"({"units": [{"name": "u", "cores": [0]}],
+      "stages": [{"name": "s", "unit": "u", "outputs": ["c"]}]})", "partial.json");
+  expect_one_line_error(run_cli("build " + model + " --plan " + missing_output + " -o " + (dir_ / "e.tdm").string()),
+                        "model output 'y' is not produced by any stage");
+  expect_one_line_error(run_cli("plan " + model), "splitting into heads needs at least two");
+}
+
+TEST_F(BadInput, EngineFiles) {
+  std::string model = write(small_model(), "ok.onnx");
+  std::string engine = (dir_ / "ok.tdm").string();
+  CliResult built = run_cli("build " + model + " -o " + engine);
+  ASSERT_EQ(built.exit_code, 0) << built.err;
+  CliResult ran = run_cli("run " + engine);
+  EXPECT_EQ(ran.exit_code, 0) << ran.err;
+  std::ifstream in(engine, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_GT(bytes.size(), 100u);
+
+  std::string flipped = bytes;
+  flipped[bytes.size() / 2] ^= 0x40;
+  expect_one_line_error(run_cli("run " + write_bytes(flipped, "flipped.tdm")), "checksum mismatch");
+  expect_one_line_error(run_cli("run " + write_bytes(bytes.substr(0, bytes.size() - 100), "cut.tdm")), "corrupt");
+  std::string future = bytes;
+  future[8] = 9;  // format version 9
+  expect_one_line_error(run_cli("bench " + write_bytes(future, "v9.tdm")), "format version 9");
+  expect_one_line_error(run_cli("run " + engine + " --shape 16x16"), "fixed shapes");
+}
+
 }  // namespace

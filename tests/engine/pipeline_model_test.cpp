@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <set>
 
 #include "alloc_counter.h"
@@ -100,6 +101,36 @@ TEST(PipelineModel, MatchesTheSingleEngine) {
       EXPECT_LE(err, 1e-5 * peak) << "output " << o << " frame " << frame;
     }
   }
+}
+
+// A saved engine loads to the same stages, kernels and tactics, and computes bit-identical outputs.
+TEST(PipelineModel, SavedEngineRunsIdentically) {
+  Deployed built = deploy();
+  const std::string path = ::testing::TempDir() + "/mtnet_heads.tdm";
+  ASSERT_TRUE(save_deployment(*built.deployment, path, "mtnet_b0_op17_dynamic.onnx").is_ok());
+  auto loaded = load_deployment(path);
+  ASSERT_TRUE(loaded.is_ok()) << loaded.status().to_string();
+  ASSERT_EQ((*loaded)->stages().size(), built.deployment->stages().size());
+  for (size_t k = 0; k < built.deployment->stages().size(); ++k) {
+    const auto& a = built.deployment->stages()[k].engine->steps();
+    const auto& b = (*loaded)->stages()[k].engine->steps();
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t i = 0; i < a.size(); ++i) {
+      EXPECT_EQ(a[i].node_name, b[i].node_name);
+      EXPECT_EQ(a[i].impl, b[i].impl) << a[i].node_name;
+      EXPECT_EQ(a[i].tactic, b[i].tactic) << a[i].node_name;
+    }
+  }
+  auto pipeline = Pipeline::create(**loaded, {});
+  ASSERT_TRUE(pipeline.is_ok());
+  std::vector<Tensor> again;
+  for (const Tensor& t : built.outputs) again.push_back(Tensor::make(t.dtype(), t.shape()));
+  ASSERT_TRUE(built.pipeline->submit(built.inputs).is_ok());
+  ASSERT_TRUE(built.pipeline->receive(built.outputs).is_ok());
+  ASSERT_TRUE((*pipeline)->submit(built.inputs).is_ok());
+  ASSERT_TRUE((*pipeline)->receive(again).is_ok());
+  for (size_t o = 0; o < again.size(); ++o)
+    EXPECT_EQ(std::memcmp(again[o].raw(), built.outputs[o].raw(), again[o].nbytes()), 0) << "output " << o;
 }
 
 TEST(PipelineModel, NoAllocationInSteadyState) {

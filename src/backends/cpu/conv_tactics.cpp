@@ -27,26 +27,50 @@ double time_runs(Kernel& k, std::span<const Tensor> in, std::span<Tensor> out, d
   return best;
 }
 
+// The candidates by tactic name, in the order they are tried.
+const char* const kTactics[] = {"onednn_blocked", "onednn_plain", "direct"};
+
+std::unique_ptr<Kernel> make_tactic(const std::string& name, const OpContext& ctx) {
+  if (name == "onednn_blocked") return make_onednn_conv(/*blocked_io=*/true);
+  if (name == "onednn_plain") return make_onednn_conv(/*blocked_io=*/false);
+  if (name == "direct") return make_conv2d_f32_nchw_direct(ctx);
+  return nullptr;
+}
+
 class TunedConv final : public Kernel {
  public:
+  // `forced`: a tactic saved with an engine; only that candidate is built, and nothing is timed.
+  explicit TunedConv(std::string forced) : forced_(std::move(forced)) {}
+
   Status prepare(const OpContext& ctx) override {
+    if (!forced_.empty()) {
+      chosen_ = make_tactic(forced_, ctx);
+      TANDEM_CHECK_OR_RETURN(chosen_, kInvalidArgument, "tactic '%s' does not apply to this convolution",
+                             forced_.c_str());
+      tactic_ = forced_;
+      return chosen_->prepare(ctx);
+    }
     std::vector<std::unique_ptr<Kernel>> candidates;
+    std::vector<std::string> names;
     Status first_error = Status::ok();
-    auto offer = [&](std::unique_ptr<Kernel> k) {
+    auto offer = [&](std::unique_ptr<Kernel> k, const char* name) {
       if (!k) return;
       Status st = k->prepare(ctx);
       // oneDNN's reference convolution ("ref:any") is what it falls back to for layouts its JIT kernels do not
       // take (e.g. NCHW in, NHWC out); another candidate always beats it.
       if (st.is_ok() && k->impl_name().find("ref:") != std::string::npos && !candidates.empty()) return;
-      if (st.is_ok()) candidates.push_back(std::move(k));
-      else if (first_error.is_ok()) first_error = st;
+      if (st.is_ok()) {
+        candidates.push_back(std::move(k));
+        names.push_back(name);
+      } else if (first_error.is_ok()) {
+        first_error = st;
+      }
     };
-    offer(make_onednn_conv(/*blocked_io=*/true));
-    offer(make_onednn_conv(/*blocked_io=*/false));
-    offer(make_conv2d_f32_nchw_direct(ctx));
+    for (const char* name : kTactics) offer(make_tactic(name, ctx), name);
     if (candidates.empty()) return first_error;
     if (candidates.size() == 1) {
       chosen_ = std::move(candidates.front());
+      tactic_ = names.front();
       return Status::ok();
     }
     std::vector<Tensor> in, out;
@@ -54,22 +78,28 @@ class TunedConv final : public Kernel {
       in.push_back(!i.present ? Tensor() : i.constant ? *i.constant : Tensor::make(i.dtype, i.shape));
     for (const TensorInfo& o : ctx.outputs) out.push_back(Tensor::make(o.dtype, o.shape));
     double best = 1e30;
-    for (auto& k : candidates) {
-      double t = time_runs(*k, in, out, best);
-      if (t < best) best = t, chosen_ = std::move(k);
+    for (size_t i = 0; i < candidates.size(); ++i) {
+      double t = time_runs(*candidates[i], in, out, best);
+      if (t < best) {
+        best = t;
+        chosen_ = std::move(candidates[i]);
+        tactic_ = names[i];
+      }
     }
     return Status::ok();
   }
   Status run(std::span<const Tensor> in, std::span<Tensor> out) override { return chosen_->run(in, out); }
   std::string impl_name() const override { return chosen_->impl_name(); }
+  std::string tactic() const override { return tactic_; }
 
  private:
+  std::string forced_, tactic_;
   std::unique_ptr<Kernel> chosen_;
 };
 
 }  // namespace
 
-std::unique_ptr<Kernel> make_cpu_conv(const OpContext& ctx) {
+std::unique_ptr<Kernel> make_cpu_conv(const OpContext& ctx, const std::string& tactic) {
   const Node& n = *ctx.node;
   bool conv = n.domain.empty() && n.op_type == "Conv";
   bool fused = n.domain == kTandemDomain && n.op_type == "FusedConv";
@@ -82,7 +112,7 @@ std::unique_ptr<Kernel> make_cpu_conv(const OpContext& ctx) {
     dnnl::post_ops probe;
     if (!act.is_ok() || !append_activation(*act, probe)) return nullptr;
   }
-  return std::make_unique<TunedConv>();
+  return std::make_unique<TunedConv>(tactic);
 }
 
 }  // namespace tandem

@@ -43,7 +43,8 @@ Result<std::unique_ptr<CpuEngine>> CpuEngine::build(const Graph& graph, const Cp
       TANDEM_CHECK_OR_RETURN(!v || v->shape_is_concrete(), kInternal, "%s: input '%s' has no concrete shape",
                              node->describe().c_str(), v->name.c_str());
     Step step;
-    auto kernel = select_cpu_kernel(*schema, ctx);
+    auto tactic = options.tactics.find(node->name);
+    auto kernel = select_cpu_kernel(*schema, ctx, tactic == options.tactics.end() ? std::string() : tactic->second);
     TANDEM_RETURN_IF_ERROR_CTX(kernel.status(), node->describe());
     step.kernel = std::move(kernel.value());
     int step_index = static_cast<int>(s);
@@ -66,7 +67,8 @@ Result<std::unique_ptr<CpuEngine>> CpuEngine::build(const Graph& graph, const Cp
         new_buffer(v, step_index);
       }
     }
-    engine->step_info_.push_back({node->name, node->op_type, step.kernel->impl_name(), node_flops(ctx)});
+    engine->step_info_.push_back(
+        {node->name, node->op_type, step.kernel->impl_name(), step.kernel->tactic(), node_flops(ctx)});
     engine->steps_.push_back(std::move(step));
   }
   for (Value* out : graph.outputs)

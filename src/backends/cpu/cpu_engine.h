@@ -3,6 +3,7 @@
 // and copies outputs out, allocating nothing.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
@@ -18,6 +19,8 @@ namespace tandem {
 
 struct CpuEngineOptions {
   int threads = 1;  // exactly this many threads run each kernel
+  // Tactics found by an earlier build, by node name (StepInfo::tactic): reused instead of timed again.
+  std::map<std::string, std::string> tactics;
 };
 
 class CpuEngine final : public Engine {

@@ -3,10 +3,17 @@
 
 namespace tandem {
 
-Result<std::unique_ptr<Kernel>> select_cpu_kernel(const OpSchema& schema, const OpContext& ctx) {
+Result<std::unique_ptr<Kernel>> select_cpu_kernel(const OpSchema& schema, const OpContext& ctx,
+                                                  const std::string& tactic) {
+  if (!tactic.empty()) {
+    std::unique_ptr<Kernel> k = make_cpu_conv(ctx, tactic);
+    TANDEM_CHECK_OR_RETURN(k, kInvalidArgument, "saved tactic '%s' names no kernel for this node", tactic.c_str());
+    TANDEM_RETURN_IF_ERROR(k->prepare(ctx));
+    return k;
+  }
   using Factory = std::unique_ptr<Kernel> (*)(const OpContext&);
-  static const Factory kFactories[] = {make_cpu_conv, make_onednn_matmul, make_onednn_eltwise,
-                                        make_onednn_softmax};
+  static const Factory kFactories[] = {[](const OpContext& c) { return make_cpu_conv(c); }, make_onednn_matmul,
+                                       make_onednn_eltwise, make_onednn_softmax};
   for (Factory f : kFactories) {
     std::unique_ptr<Kernel> k = f(ctx);
     if (k && k->prepare(ctx).is_ok()) return k;

@@ -9,8 +9,9 @@
 namespace tandem {
 
 // Returns nullptr when no specialised kernel handles this node; the caller then uses the reference one.
-// Convolutions: the tactic selector, which times the variants below that accept the node.
-std::unique_ptr<Kernel> make_cpu_conv(const OpContext& ctx);
+// Convolutions: the tactic selector, which times the variants below that accept the node, or builds only
+// `tactic` (a Kernel::tactic() saved with an engine) when it is not empty.
+std::unique_ptr<Kernel> make_cpu_conv(const OpContext& ctx, const std::string& tactic = "");
 // oneDNN convolution; `blocked_io` lets oneDNN pick blocked activation layouts (reordering in and out).
 std::unique_ptr<Kernel> make_onednn_conv(bool blocked_io);
 // Tandem's direct NCHW convolution for layers with at most 8 output channels (nullptr otherwise).
@@ -20,7 +21,9 @@ std::unique_ptr<Kernel> make_onednn_eltwise(const OpContext& ctx);
 std::unique_ptr<Kernel> make_onednn_softmax(const OpContext& ctx);
 
 // Picks the fastest kernel that accepts the node and prepares it; a specialised kernel that fails to
-// prepare (e.g. oneDNN rejects the geometry) falls back to the reference kernel.
-Result<std::unique_ptr<Kernel>> select_cpu_kernel(const OpSchema& schema, const OpContext& ctx);
+// prepare (e.g. oneDNN rejects the geometry) falls back to the reference kernel. A non-empty `tactic` (saved
+// with an engine) must be honoured: an error if it no longer applies.
+Result<std::unique_ptr<Kernel>> select_cpu_kernel(const OpSchema& schema, const OpContext& ctx,
+                                                  const std::string& tactic = "");
 
 }  // namespace tandem

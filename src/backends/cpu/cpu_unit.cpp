@@ -35,17 +35,37 @@ bool CpuUnit::supports(const Node& node, Precision precision) const {
   return precision == Precision::kFp32 && OpRegistry::global().find(node.domain, node.op_type) != nullptr;
 }
 
-Result<std::unique_ptr<Engine>> CpuUnit::compile(const Graph& graph, const CompileOptions& options) const {
-  TANDEM_CHECK_OR_RETURN(options.precision == Precision::kFp32, kUnsupported,
-                         "unit '%s': precision %s is not supported on CPU units yet (fp32 only)", spec_.name.c_str(),
-                         precision_name(options.precision));
-  std::unique_ptr<Graph> g = graph.clone();
+namespace {
+Status check_precision(const UnitSpec& spec, Precision precision) {
+  TANDEM_CHECK_OR_RETURN(precision == Precision::kFp32, kUnsupported,
+                         "unit '%s': precision %s is not supported on CPU units yet (fp32 only)", spec.name.c_str(),
+                         precision_name(precision));
+  return Status::ok();
+}
+}  // namespace
+
+Result<CompiledStage> CpuUnit::compile(const Graph& graph, const CompileOptions& options) const {
+  TANDEM_RETURN_IF_ERROR(check_precision(spec_, options.precision));
+  CompiledStage out;
+  out.graph = graph.clone();
   CpuEngineOptions eo;
   eo.threads = static_cast<int>(spec_.cores.size());
   omp_set_num_threads(eo.threads);  // the passes' build-time evaluations and tactic timing use the unit's size
-  if (options.optimize) TANDEM_RETURN_IF_ERROR(optimize(*g));
-  TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<CpuEngine> engine, CpuEngine::build(*g, eo));
-  return std::unique_ptr<Engine>(std::move(engine));
+  if (options.optimize) TANDEM_RETURN_IF_ERROR(optimize(*out.graph));
+  out.graph->compact();
+  TANDEM_ASSIGN_OR_RETURN(out.engine, CpuEngine::build(*out.graph, eo));
+  return out;
+}
+
+Result<std::unique_ptr<Engine>> CpuUnit::instantiate(const Graph& compiled_graph, Precision precision,
+                                                     const std::map<std::string, std::string>& tactics) const {
+  TANDEM_RETURN_IF_ERROR(check_precision(spec_, precision));
+  CpuEngineOptions eo;
+  eo.threads = static_cast<int>(spec_.cores.size());
+  eo.tactics = tactics;
+  omp_set_num_threads(eo.threads);
+  TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<Engine> engine, CpuEngine::build(compiled_graph, eo));
+  return engine;
 }
 
 std::unique_ptr<Stream> CpuUnit::create_stream(const std::string& name) const {

@@ -16,7 +16,9 @@ class CpuUnit final : public Unit {
   const UnitSpec& spec() const override { return spec_; }
   // Every registered op in fp32 (bf16/int8 arrive with quantisation).
   bool supports(const Node& node, Precision precision) const override;
-  Result<std::unique_ptr<Engine>> compile(const Graph& graph, const CompileOptions& options) const override;
+  Result<CompiledStage> compile(const Graph& graph, const CompileOptions& options) const override;
+  Result<std::unique_ptr<Engine>> instantiate(const Graph& compiled_graph, Precision precision,
+                                              const std::map<std::string, std::string>& tactics) const override;
   std::unique_ptr<Stream> create_stream(const std::string& name) const override;
 
  private:
