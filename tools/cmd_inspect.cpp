@@ -5,6 +5,8 @@
 #include "backends/cpu/cpu_engine.h"
 #include "command.h"
 #include "ir/graph.h"
+#include "plan/trunk.h"
+#include "tandem/deployment.h"
 
 namespace tandem::cli {
 namespace {
@@ -23,6 +25,29 @@ std::string port_shape(const PortInfo& p) {
     s += p.shape[i] >= 0 ? std::to_string(p.shape[i]) : (named ? p.dim_names[i] : "?");
   }
   return s + "]";
+}
+
+// The backbone/heads cut `tandem plan --split heads` would make, with the boundary tensors' sizes.
+void print_trunk_boundary(const Session& session, const std::map<std::string, Shape>& shapes) {
+  if (session.outputs().size() < 2) return;
+  auto g = specialized_copy(session.graph(), shapes);
+  if (!g.is_ok()) return;
+  auto split = find_shared_trunk(**g);
+  if (!split.is_ok()) {
+    std::cout << "  shared trunk: none (" << split.status().message() << ")\n";
+    return;
+  }
+  double bytes = 0;
+  std::cout << "  shared trunk: " << split->trunk_nodes << " nodes, " << split->heads.size()
+            << " heads; boundary (tandem plan --split heads):\n";
+  for (const std::string& name : split->boundary) {
+    const Value* v = (*g)->find_value(name);
+    const double b = static_cast<double>(shape_numel(v->shape) * static_cast<int64_t>(dtype_size(v->dtype)));
+    bytes += b;
+    std::cout << "    " << name << " " << dtype_name(v->dtype) << " " << shape_to_string(v->shape) << "  "
+              << std::setprecision(1) << b / 1024 << " KiB\n";
+  }
+  std::cout << "    total " << std::setprecision(1) << bytes / 1024 << " KiB per frame\n";
 }
 
 Status inspect_command(const InspectOptions& o) {
@@ -63,6 +88,7 @@ Status inspect_command(const InspectOptions& o) {
                 << s.node_name << "  [" << s.impl << "]\n";
   }
   std::cout << "  total " << std::setprecision(3) << total / 1e9 << " GFLOP\n";
+  print_trunk_boundary(*session, *shapes);
   return Status::ok();
 }
 
