@@ -14,6 +14,7 @@ const OpRegistry& OpRegistry::global() {
     register_nn_ops(r);
     register_resize_ops(r);
     register_fused_ops(r);
+    register_quantize_ops(r);
     return r;
   }();
   return registry;
