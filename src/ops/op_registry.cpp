@@ -15,6 +15,7 @@ const OpRegistry& OpRegistry::global() {
     register_resize_ops(r);
     register_fused_ops(r);
     register_quantize_ops(r);
+    register_fused_int8_ops(r);
     return r;
   }();
   return registry;

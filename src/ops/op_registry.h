@@ -111,5 +111,6 @@ void register_nn_ops(OpRegistry& r);
 void register_resize_ops(OpRegistry& r);
 void register_fused_ops(OpRegistry& r);
 void register_quantize_ops(OpRegistry& r);
+void register_fused_int8_ops(OpRegistry& r);
 
 }  // namespace tandem

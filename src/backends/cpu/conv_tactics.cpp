@@ -7,6 +7,7 @@
 
 #include "backends/cpu/cpu_kernels.h"
 #include "backends/cpu/onednn_common.h"
+#include "ops/fused_int8.h"
 #include "ops/nn_conv.h"
 
 namespace tandem {
@@ -33,7 +34,7 @@ const char* const kTactics[] = {"onednn_blocked", "onednn_plain", "direct"};
 std::unique_ptr<Kernel> make_tactic(const std::string& name, const OpContext& ctx) {
   if (name == "onednn_blocked") return make_onednn_conv(/*blocked_io=*/true);
   if (name == "onednn_plain") return make_onednn_conv(/*blocked_io=*/false);
-  if (name == "direct") return make_conv2d_f32_nchw_direct(ctx);
+  if (name == "direct") return ctx.node->op_type == "FusedConvInt8" ? nullptr : make_conv2d_f32_nchw_direct(ctx);
   return nullptr;
 }
 
@@ -99,15 +100,20 @@ class TunedConv final : public Kernel {
 
 }  // namespace
 
-std::unique_ptr<Kernel> make_cpu_conv(const OpContext& ctx, const std::string& tactic) {
-  const Node& n = *ctx.node;
+std::unique_ptr<Kernel> make_cpu_conv(const OpContext& node_ctx, const std::string& tactic) {
+  const Node& n = *node_ctx.node;
   bool conv = n.domain.empty() && n.op_type == "Conv";
   bool fused = n.domain == kTandemDomain && n.op_type == "FusedConv";
-  if (!conv && !fused) return nullptr;
+  bool int8 = n.domain == kTandemDomain && n.op_type == "FusedConvInt8";
+  if (!conv && !fused && !int8) return nullptr;
+  if (int8 && !(node_ctx.in(kInt8XScale).constant && node_ctx.in(kInt8W).constant && node_ctx.in(kInt8WScale).constant))
+    return nullptr;
+  // An int8 node's geometry and operands, as the float op sees them.
+  const OpContext ctx = int8 ? int8_as_float_context(node_ctx, node_ctx.in(kInt8W).constant) : node_ctx;
   if (ctx.in(0).dtype != DType::kFloat32 || ctx.in(0).shape.size() != 4) return nullptr;
   if (!conv_geometry(ctx).is_ok()) return nullptr;
   if (!ctx.in(1).constant || (ctx.has_input(2) && !ctx.in(2).constant)) return nullptr;
-  if (fused) {
+  if (fused || int8) {
     auto act = Activation::parse(n.attrs.get_string("activation", ""), n.attrs.get_floats("activation_params"));
     dnnl::post_ops probe;
     if (!act.is_ok() || !append_activation(*act, probe)) return nullptr;

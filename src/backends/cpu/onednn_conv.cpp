@@ -9,6 +9,7 @@
 
 #include "backends/cpu/cpu_kernels.h"
 #include "backends/cpu/onednn_common.h"
+#include "ops/fused_int8.h"
 #include "ops/nn_conv.h"
 
 namespace tandem {
@@ -29,7 +30,10 @@ class OnednnConv final : public Kernel {
     }
   }
 
-  Status prepare_or_throw(const OpContext& ctx) {
+  Status prepare_or_throw(const OpContext& node_ctx) {
+    // FusedConvInt8: int8 X and W; the geometry and the rest come from the float op's view of the node.
+    int8_ = node_ctx.node->op_type == "FusedConvInt8";
+    const OpContext ctx = int8_ ? int8_as_float_context(node_ctx, nullptr) : node_ctx;
     const Shape& w = ctx.in(1).shape;
     TANDEM_ASSIGN_OR_RETURN(ConvGeometry g, conv_geometry(ctx));
     TANDEM_CHECK_OR_RETURN(g.window.rank() == 2, kUnsupported, "only 2-D convolutions");
@@ -53,15 +57,22 @@ class OnednnConv final : public Kernel {
     }
     auto any = memory::format_tag::any;
     // The user-side layouts: NCHW, or NHWC where the node reads or writes channels-last tensors.
-    auto user_desc = [](int64_t n, int64_t c, const std::vector<int64_t>& hw, bool channels_last) {
-      return memory::desc({n, c, hw[0], hw[1]}, memory::data_type::f32,
-                          channels_last ? memory::format_tag::nhwc : memory::format_tag::nchw);
+    auto user_desc = [](int64_t n, int64_t c, const std::vector<int64_t>& hw, bool channels_last,
+                        memory::data_type dt) {
+      return memory::desc({n, c, hw[0], hw[1]}, dt, channels_last ? memory::format_tag::nhwc : memory::format_tag::nchw);
     };
-    memory::desc src_plain = user_desc(g.batch, g.in_channels, win.in, g.src_channels_last);
-    memory::desc dst_md = user_desc(g.batch, g.out_channels, win.out, g.dst_channels_last);
-    memory::desc src_md = blocked_io_ ? memory::desc(src_plain.dims(), memory::data_type::f32, any) : src_plain;
+    // A non-negative int8 source (x_unsigned: e.g. after ReLU; values 0..127) is read as u8: without VNNI,
+    // oneDNN's s8 x s8 path halves the weights to keep vpmaddubsw's s16 sums from saturating (7-bit weights,
+    // ~1 % error measured), while u8 0..127 x s8 cannot saturate and keeps all 8 bits.
+    x_unsigned_ = int8_ && node_ctx.attrs().get_int("x_unsigned", 0) != 0;
+    const memory::data_type src_dt =
+        !int8_ ? memory::data_type::f32 : (x_unsigned_ ? memory::data_type::u8 : memory::data_type::s8);
+    const memory::data_type wei_dt = int8_ ? memory::data_type::s8 : memory::data_type::f32;
+    memory::desc src_plain = user_desc(g.batch, g.in_channels, win.in, g.src_channels_last, src_dt);
+    memory::desc dst_md = user_desc(g.batch, g.out_channels, win.out, g.dst_channels_last, memory::data_type::f32);
+    memory::desc src_md = blocked_io_ ? memory::desc(src_plain.dims(), src_dt, any) : src_plain;
     memory::desc dst_choice = blocked_io_ ? memory::desc(dst_md.dims(), memory::data_type::f32, any) : dst_md;
-    memory::desc w_any(wdims, memory::data_type::f32, any);
+    memory::desc w_any(wdims, wei_dt, any);
     memory::desc b_md({w[0]}, memory::data_type::f32, memory::format_tag::a);
 
     dnnl::post_ops ops;
@@ -72,6 +83,15 @@ class OnednnConv final : public Kernel {
     dnnl::primitive_attr attr;
     attr.set_post_ops(ops);
     attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+    // int8: s32 accumulator * (X_scale * W_scale[o]) = the float result. oneDNN 2.x adds the bias to the
+    // accumulator before the output scale, so the bias is stored divided by that scale.
+    std::vector<float> out_scales;
+    if (int8_) {
+      const float xs = node_ctx.in(kInt8XScale).constant->data<float>()[0];
+      const Tensor& ws = *node_ctx.in(kInt8WScale).constant;
+      for (int64_t o = 0; o < ws.numel(); ++o) out_scales.push_back(xs * ws.data<float>()[o]);
+      attr.set_output_scales(1 << 1, out_scales);
+    }
 
     auto desc = has_bias_ ? dnnl::convolution_forward::desc(
                                 dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src_md, w_any,
@@ -83,8 +103,8 @@ class OnednnConv final : public Kernel {
 
     // Pack the constant weights once into the layout the chosen implementation wants.
     const Tensor* wt = ctx.in(1).constant;
-    memory::desc w_user(wdims, memory::data_type::f32,
-                        g.group == 1 ? memory::format_tag::oihw : memory::format_tag::goihw);
+    if (int8_) wt = node_ctx.in(kInt8W).constant;
+    memory::desc w_user(wdims, wei_dt, g.group == 1 ? memory::format_tag::oihw : memory::format_tag::goihw);
     memory w_src(w_user, onednn_engine(), const_cast<void*>(wt->raw()));
     memory w_packed(pd.weights_desc(), onednn_engine());
     dnnl::stream s(onednn_engine());
@@ -110,8 +130,10 @@ class OnednnConv final : public Kernel {
     call_.args[DNNL_ARG_DST] = dst_blocked_ ? dst_blocked_ : memory(pd.dst_desc(), onednn_engine(), nullptr);
     if (has_bias_) {
       bias_ = ctx.in(2).constant->clone();
+      for (size_t o = 0; o < out_scales.size(); ++o) bias_.data<float>()[o] /= out_scales[o];
       call_.args[DNNL_ARG_BIAS] = memory(pd.bias_desc(), onednn_engine(), bias_.raw());
     }
+    residual_input_ = int8_ ? kInt8Residual : 3;
     call_.add_scratchpad(pd.scratchpad_desc());
     return Status::ok();
   }
@@ -124,7 +146,7 @@ class OnednnConv final : public Kernel {
       call_.bind(DNNL_ARG_SRC, in[0].raw());
     }
     if (!dst_blocked_) call_.bind(DNNL_ARG_DST, out[0].raw());
-    if (has_sum_) stage_residual(in[3], out[0]);
+    if (has_sum_) stage_residual(in[static_cast<size_t>(residual_input_)], out[0]);
     call_.execute();
     if (dst_blocked_) {
       dst_user_.set_data_handle(out[0].raw());
@@ -148,7 +170,8 @@ class OnednnConv final : public Kernel {
   OnednnCall call_;
   Tensor bias_;
   bool blocked_io_ = true;
-  bool has_bias_ = false, has_sum_ = false;
+  bool has_bias_ = false, has_sum_ = false, int8_ = false, x_unsigned_ = false;
+  int residual_input_ = 3;
   // Blocked-layout staging buffers, allocated once at prepare (empty when oneDNN takes plain NCHW).
   memory src_user_, src_blocked_, dst_user_, dst_blocked_;
   dnnl::reorder src_reorder_, dst_reorder_, dst_reorder_back_;

@@ -1,0 +1,15 @@
+// Shared by the int8 fused ops' reference kernels and the backends' int8 kernels.
+#pragma once
+
+#include "ops/op_registry.h"
+
+namespace tandem {
+
+// Input positions of FusedConvInt8 / FusedMatMulInt8.
+enum Int8Operand { kInt8X = 0, kInt8XScale = 1, kInt8W = 2, kInt8WScale = 3, kInt8Bias = 4, kInt8Residual = 5 };
+
+// The float op's view of an int8 node (FusedConv / FusedMatMul inputs: X, W, bias?, Z?), X and W typed
+// float32, W's constant `w_float` (may be null): geometry and shape rules then come from the float ops.
+OpContext int8_as_float_context(const OpContext& ctx, const Tensor* w_float);
+
+}  // namespace tandem
