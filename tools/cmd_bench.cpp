@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "command.h"
+#include "quant/calibration_cache.h"
 #include "runtime/benchmark.h"
 #include "tandem/deployment.h"
 
@@ -23,6 +24,7 @@ struct ModelOptions {
   std::vector<std::string> shapes;
   std::string plan;  // empty: the whole model on one unit of --threads cores
   int threads = 1;
+  std::string calib_cache;  // scales for int8 stages
 };
 struct InferenceOptions {
   int warmup = 0;
@@ -73,6 +75,10 @@ Result<Config> make_config(const Session& session, const std::map<std::string, S
   if (in_flight > 0) plan.in_flight = in_flight;
   DeploymentOptions dopt;
   dopt.input_shapes = shapes;
+  if (!m.calib_cache.empty()) {
+    TANDEM_ASSIGN_OR_RETURN(CalibrationCache cache, read_cache(m.calib_cache));
+    dopt.scales = cache.scales;
+  }
   TANDEM_ASSIGN_OR_RETURN(c.deployment, Deployment::build(session.graph(), plan, dopt));
   return c;
 }
@@ -184,6 +190,8 @@ Status bench_command(const BenchCliOptions& o) {
               << c.deployment->build_seconds() << " s\n";
     for (const DeployedStage& s : c.deployment->stages())
       for (const std::string& n : s.fallback_nodes) std::cout << "bench: " << s.name << ": fell back: " << n << "\n";
+    for (const DeployedStage& s : c.deployment->stages())
+      for (const std::string& n : s.notes) std::cout << "bench: " << s.name << ": " << n << "\n";
     configs.push_back(std::move(c));
   }
   for (Config& c : configs) c.in_flight = o.inference.in_flight > 0 ? o.inference.in_flight : c.deployment->plan().in_flight;
@@ -281,6 +289,7 @@ void add_bench_command(CLI::App& app, CommandResult& result) {
   cmd->add_option("model", o->model.model, "ONNX model")->required();
   cmd->add_option("--shape", o->model.shapes, "HxW for NCHW inputs, or name=AxBxCxD");
   cmd->add_option("--plan", o->model.plan, "Deployment plan (JSON); default: the whole model on one unit");
+  cmd->add_option("--calib-cache", o->model.calib_cache, "Calibration cache for the plans' int8 stages");
   cmd->add_option("--threads", o->model.threads, "Cores of the single unit when there is no plan")
       ->check(CLI::Range(1, 1024));
   cmd->add_option("--warmup", o->inference.warmup, "Warm-up frames (at least)")->check(CLI::Range(0, 1000000));

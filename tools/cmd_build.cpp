@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "command.h"
+#include "quant/calibration_cache.h"
 #include "tandem/deployment.h"
 
 namespace tandem::cli {
@@ -15,6 +16,7 @@ struct BuildOptions {
   std::string plan;
   std::vector<std::string> shapes;
   int threads = 1;
+  std::string calib_cache;
   std::string out;
 };
 
@@ -36,6 +38,10 @@ Status build_command(const BuildOptions& o) {
   }
   DeploymentOptions dopt;
   dopt.input_shapes = shapes;
+  if (!o.calib_cache.empty()) {
+    TANDEM_ASSIGN_OR_RETURN(CalibrationCache cache, read_cache(o.calib_cache));
+    dopt.scales = cache.scales;
+  }
   TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<Deployment> d, Deployment::build(session->graph(), plan, dopt));
   TANDEM_RETURN_IF_ERROR(save_deployment(*d, o.out, o.model));
   const double build_s = std::chrono::duration<double>(Clock::now() - t0).count();
@@ -43,6 +49,7 @@ Status build_command(const BuildOptions& o) {
     std::cout << "stage " << s.name << " on " << d->units()[static_cast<size_t>(s.unit)]->spec().name << " ("
               << precision_name(s.precision) << "): " << s.engine->steps().size() << " kernels\n";
     for (const std::string& n : s.fallback_nodes) std::cout << "  fell back to the fallback unit: " << n << "\n";
+    for (const std::string& n : s.notes) std::cout << "  note: " << n << "\n";
   }
   // Load it back: proves the file is readable, and measures what loading saves.
   const auto t1 = Clock::now();
@@ -62,6 +69,7 @@ void add_build_command(CLI::App& app, CommandResult& result) {
   cmd->add_option("--plan", o->plan, "Deployment plan (JSON); default: the whole model on one unit");
   cmd->add_option("--shape", o->shapes, "HxW for NCHW inputs, or name=AxBxCxD (engines have fixed shapes)");
   cmd->add_option("--threads", o->threads, "Cores of the single unit when there is no plan")->check(CLI::Range(1, 1024));
+  cmd->add_option("--calib-cache", o->calib_cache, "Calibration cache (tandem calibrate, or TensorRT's) for int8 stages");
   cmd->add_option("-o,--output", o->out, "Engine file to write")->required();
   cmd->callback([o, &result] { result.status = build_command(*o); });
 }

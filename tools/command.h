@@ -22,6 +22,7 @@ void add_run_command(CLI::App& app, CommandResult& result);
 void add_plan_command(CLI::App& app, CommandResult& result);
 void add_bench_command(CLI::App& app, CommandResult& result);
 void add_build_command(CLI::App& app, CommandResult& result);
+void add_calibrate_command(CLI::App& app, CommandResult& result);
 void add_synth_command(CLI::App& app, CommandResult& result);
 void add_eval_command(CLI::App& app, CommandResult& result);
 void add_visualize_command(CLI::App& app, CommandResult& result);

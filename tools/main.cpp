@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   tandem::cli::add_plan_command(app, result);
   tandem::cli::add_bench_command(app, result);
   tandem::cli::add_build_command(app, result);
+  tandem::cli::add_calibrate_command(app, result);
   tandem::cli::add_synth_command(app, result);
   tandem::cli::add_eval_command(app, result);
   tandem::cli::add_visualize_command(app, result);

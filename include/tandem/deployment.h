@@ -20,6 +20,8 @@ struct DeploymentOptions {
   // Concrete shapes for model inputs with dynamic dims (by name); others keep their declared shape.
   std::map<std::string, Shape> input_shapes;
   bool optimize = true;
+  // Calibrated activation scales (amax / 127) by tensor name, for int8 stages (a calibration cache).
+  std::map<std::string, float> scales;
 };
 
 struct DeployedStage {
@@ -31,6 +33,7 @@ struct DeployedStage {
   std::shared_ptr<const Graph> graph;  // what the engine runs (saved by save_deployment)
   std::vector<int> inputs, outputs;    // indices into Deployment::tensors(), in engine port order
   std::vector<std::string> fallback_nodes;
+  std::vector<std::string> notes;  // what the unit reported while compiling (precision fallbacks, float nodes)
 };
 
 class Deployment {

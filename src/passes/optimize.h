@@ -1,6 +1,11 @@
 // The optimisation pipeline run on a specialised graph: fusions, then dead-code elimination.
 #pragma once
 
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
 #include "ir/graph.h"
 
 namespace tandem {
@@ -16,5 +21,14 @@ Status hoist_activation(Graph& graph);
 Status fold_pointwise_conv(Graph& graph);
 Status fuse_conv_activation(Graph& graph);
 Status conv_channels_last(Graph& graph);
+
+// Int8 post-training quantisation (quantize_int8.cpp), after the fusions.
+struct Int8Options {
+  std::map<std::string, float> scales;  // calibrated activation scale (amax / 127) by tensor name
+  std::set<std::string> keep_float;     // node names or op types that stay in float (plan overrides)
+  bool matmul = true;                   // also matrix products with constant weights
+};
+// `report` (optional) gets one line per node left in float and why.
+Status quantize_int8(Graph& graph, const Int8Options& options, std::vector<std::string>* report);
 
 }  // namespace tandem

@@ -1,6 +1,7 @@
 // Deployment build: import, specialise, partition by the plan, compile each stage on its unit.
 #include "tandem/deployment.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "backends/cpu/cpu_unit.h"
@@ -19,6 +20,63 @@ Result<std::vector<std::unique_ptr<Unit>>> make_units(const Plan& plan) {
   }
   return units;
 }
+
+namespace {
+
+Value* scalar_constant(Graph& g, const std::string& name, Tensor t) {
+  Value* v = g.value(name);
+  v->dtype = t.dtype();
+  v->has_shape = true;
+  v->shape = t.shape();
+  v->constant = std::move(t);
+  return v;
+}
+
+// The boundary quantizer: a float tensor that only int8 stages read (and that has a calibrated scale) is
+// quantised once, at the end of the stage that produces it, and crosses as int8; every reading stage takes
+// the one int8 buffer (dequantising it only for ops that stay in float). The tensor is renamed
+// "<name>:int8" and typed int8 in the partition.
+void quantize_int8_boundaries(Partition& p, const std::map<std::string, float>& scales) {
+  for (BoundaryTensor& t : p.tensors) {
+    if (t.producer < 0 || t.consumers.empty() || t.model_output || t.dtype != DType::kFloat32) continue;
+    auto scale = scales.find(t.name);
+    if (scale == scales.end()) continue;
+    bool all_int8 = true;
+    for (int c : t.consumers) all_int8 = all_int8 && p.stages[static_cast<size_t>(c)].precision == Precision::kInt8;
+    if (!all_int8) continue;
+    const std::string qname = t.name + ":int8";
+    // Producer: QuantizeLinear(v) becomes the output in place of v.
+    Graph& g = *p.stages[static_cast<size_t>(t.producer)].graph;
+    Value* v = g.find_value(t.name);
+    Value* vq = g.value(qname);
+    vq->dtype = DType::kInt8;
+    vq->has_shape = true;
+    vq->shape = t.shape;
+    g.add_node("QuantizeLinear", t.name + "/boundary_quantize",
+               {v, scalar_constant(g, t.name + "/scale", Tensor::scalar<float>(scale->second)),
+                scalar_constant(g, t.name + "/zero_point", Tensor::scalar<int8_t>(0))},
+               {vq});
+    std::replace(g.outputs.begin(), g.outputs.end(), v, vq);
+    // Consumers: the int8 tensor comes in; DequantizeLinear rebuilds v for whatever reads it in float.
+    for (int c : t.consumers) {
+      Graph& gc = *p.stages[static_cast<size_t>(c)].graph;
+      Value* in = gc.find_value(t.name);
+      Value* inq = gc.value(qname);
+      inq->dtype = DType::kInt8;
+      inq->has_shape = true;
+      inq->shape = t.shape;
+      std::replace(gc.inputs.begin(), gc.inputs.end(), in, inq);
+      gc.add_node("DequantizeLinear", t.name + "/boundary_dequantize",
+                  {inq, scalar_constant(gc, t.name + "/scale", Tensor::scalar<float>(scale->second)),
+                   scalar_constant(gc, t.name + "/zero_point", Tensor::scalar<int8_t>(0))},
+                  {in});
+    }
+    t.name = qname;
+    t.dtype = DType::kInt8;
+  }
+}
+
+}  // namespace
 
 Result<std::unique_ptr<Graph>> specialized_copy(const Graph& imported, const std::map<std::string, Shape>& input_shapes) {
   std::unique_ptr<Graph> g = imported.clone();
@@ -77,6 +135,7 @@ Result<std::unique_ptr<Deployment>> Deployment::build(const Graph& imported, con
     return u >= 0 && d->units_[static_cast<size_t>(u)]->supports(node, precision);
   };
   TANDEM_ASSIGN_OR_RETURN(Partition partition, partition_graph(*graph, plan, supports));
+  quantize_int8_boundaries(partition, options.scales);
   d->tensors_ = partition.tensors;
   auto tensor_index = [&](const std::string& name) {
     for (size_t i = 0; i < d->tensors_.size(); ++i)
@@ -100,10 +159,15 @@ Result<std::unique_ptr<Deployment>> Deployment::build(const Graph& imported, con
     CompileOptions co;
     co.precision = sg.precision;
     co.optimize = options.optimize;
+    co.scales = &options.scales;
+    for (const LayerOverride& o : sg.overrides)
+      if (o.precision != Precision::kInt8) co.keep_float.push_back(o.match);
     Result<CompiledStage> compiled = d->units_[static_cast<size_t>(st.unit)]->compile(*sg.graph, co);
     TANDEM_RETURN_IF_ERROR_CTX(compiled.status(), "stage '" + sg.name + "'");
     st.engine = std::move(compiled->engine);
     st.graph = std::move(compiled->graph);
+    st.precision = compiled->precision;
+    st.notes = std::move(compiled->notes);
     for (const TensorDesc& in : st.engine->inputs()) st.inputs.push_back(tensor_index(in.name));
     for (const TensorDesc& out : st.engine->outputs()) st.outputs.push_back(tensor_index(out.name));
     d->stages_.push_back(std::move(st));

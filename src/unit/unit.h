@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "ir/graph.h"
 #include "plan/plan.h"
@@ -17,6 +18,10 @@ namespace tandem {
 struct CompileOptions {
   Precision precision = Precision::kFp32;
   bool optimize = true;  // run the fusion passes on the stage graph
+  // int8: calibrated activation scales (amax / 127) by tensor name, and the plan's per-layer overrides
+  // (node names or op types) that stay in float.
+  const std::map<std::string, float>* scales = nullptr;
+  std::vector<std::string> keep_float;
 };
 
 // A compiled stage: the engine, and the graph it runs (after the unit's own rewrites), which is what a saved
@@ -24,6 +29,8 @@ struct CompileOptions {
 struct CompiledStage {
   std::unique_ptr<Engine> engine;
   std::unique_ptr<Graph> graph;
+  Precision precision = Precision::kFp32;  // what it runs in (a unit may fall back, and says so in `notes`)
+  std::vector<std::string> notes;          // e.g. nodes left in float and why
 };
 
 class Unit {

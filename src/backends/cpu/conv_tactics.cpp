@@ -4,6 +4,8 @@
 // handful of output channels Tandem's direct kernel beats both.
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 
 #include "backends/cpu/cpu_kernels.h"
 #include "backends/cpu/onednn_common.h"
@@ -58,8 +60,8 @@ class TunedConv final : public Kernel {
       if (!k) return;
       Status st = k->prepare(ctx);
       // oneDNN's reference convolution ("ref:any") is what it falls back to for layouts its JIT kernels do not
-      // take (e.g. NCHW in, NHWC out); another candidate always beats it.
-      if (st.is_ok() && k->impl_name().find("ref:") != std::string::npos && !candidates.empty()) return;
+      // take (e.g. NCHW in, NHWC out; plain-layout int8: "ref_int8:any"); another candidate always beats it.
+      if (st.is_ok() && k->impl_name().rfind("onednn:ref", 0) == 0 && !candidates.empty()) return;
       if (st.is_ok()) {
         candidates.push_back(std::move(k));
         names.push_back(name);
@@ -79,8 +81,14 @@ class TunedConv final : public Kernel {
       in.push_back(!i.present ? Tensor() : i.constant ? *i.constant : Tensor::make(i.dtype, i.shape));
     for (const TensorInfo& o : ctx.outputs) out.push_back(Tensor::make(o.dtype, o.shape));
     double best = 1e30;
+    static const bool log = std::getenv("TANDEM_LOG_TACTICS") != nullptr;  // like trtexec --verbose
     for (size_t i = 0; i < candidates.size(); ++i) {
+      const auto t0 = std::chrono::steady_clock::now();
       double t = time_runs(*candidates[i], in, out, best);
+      if (log)
+        std::fprintf(stderr, "tactic %s %s: %s %.3f ms (timing took %.0f ms)\n", ctx.node->name.c_str(),
+                     names[i].c_str(), candidates[i]->impl_name().c_str(), t * 1e3,
+                     std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
       if (t < best) {
         best = t;
         chosen_ = std::move(candidates[i]);

@@ -19,6 +19,8 @@ std::unique_ptr<Kernel> make_conv2d_f32_nchw_direct(const OpContext& ctx);
 std::unique_ptr<Kernel> make_onednn_matmul(const OpContext& ctx);
 std::unique_ptr<Kernel> make_onednn_eltwise(const OpContext& ctx);
 std::unique_ptr<Kernel> make_onednn_softmax(const OpContext& ctx);
+// Symmetric per-tensor int8 QuantizeLinear / DequantizeLinear (src/quant's vectorised quantizer).
+std::unique_ptr<Kernel> make_quantize_s8(const OpContext& ctx);
 
 // Picks the fastest kernel that accepts the node and prepares it; a specialised kernel that fails to
 // prepare (e.g. oneDNN rejects the geometry) falls back to the reference kernel. A non-empty `tactic` (saved

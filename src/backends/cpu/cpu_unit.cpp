@@ -32,26 +32,40 @@ std::vector<int> current_thread_cores() {
 }
 
 bool CpuUnit::supports(const Node& node, Precision precision) const {
-  return precision == Precision::kFp32 && OpRegistry::global().find(node.domain, node.op_type) != nullptr;
+  (void)precision;  // every precision compiles (int8 where calibrated, float otherwise)
+  return OpRegistry::global().find(node.domain, node.op_type) != nullptr;
 }
 
 namespace {
-Status check_precision(const UnitSpec& spec, Precision precision) {
-  TANDEM_CHECK_OR_RETURN(precision == Precision::kFp32, kUnsupported,
-                         "unit '%s': precision %s is not supported on CPU units yet (fp32 only)", spec.name.c_str(),
-                         precision_name(precision));
-  return Status::ok();
+// What a stage asked for and what this CPU can do: fp32 and int8 always; bf16/fp16 need AVX-512 BF16 / FP16
+// for oneDNN to be faster than fp32, so elsewhere they fall back to fp32 with a note.
+Result<Precision> effective_precision(const UnitSpec& spec, Precision asked, std::vector<std::string>& notes) {
+  if (asked == Precision::kFp32 || asked == Precision::kInt8) return asked;
+  notes.push_back(format("unit '%s': %s runs as fp32: this CPU has no native %s arithmetic for oneDNN (needs "
+                         "AVX-512 BF16/FP16)", spec.name.c_str(), precision_name(asked), precision_name(asked)));
+  return Precision::kFp32;
 }
 }  // namespace
 
 Result<CompiledStage> CpuUnit::compile(const Graph& graph, const CompileOptions& options) const {
-  TANDEM_RETURN_IF_ERROR(check_precision(spec_, options.precision));
   CompiledStage out;
+  TANDEM_ASSIGN_OR_RETURN(out.precision, effective_precision(spec_, options.precision, out.notes));
   out.graph = graph.clone();
   CpuEngineOptions eo;
   eo.threads = static_cast<int>(spec_.cores.size());
   omp_set_num_threads(eo.threads);  // the passes' build-time evaluations and tactic timing use the unit's size
   if (options.optimize) TANDEM_RETURN_IF_ERROR(optimize(*out.graph));
+  if (out.precision == Precision::kInt8) {
+    TANDEM_CHECK_OR_RETURN(options.scales, kInvalidArgument,
+                           "unit '%s': an int8 stage needs calibration scales (a --calib-cache from tandem calibrate)",
+                           spec_.name.c_str());
+    Int8Options q;
+    q.scales = *options.scales;
+    q.keep_float.insert(options.keep_float.begin(), options.keep_float.end());
+    std::vector<std::string> report;
+    TANDEM_RETURN_IF_ERROR(quantize_int8(*out.graph, q, &report));
+    out.notes.insert(out.notes.end(), report.begin(), report.end());
+  }
   out.graph->compact();
   TANDEM_ASSIGN_OR_RETURN(out.engine, CpuEngine::build(*out.graph, eo));
   return out;
@@ -59,7 +73,7 @@ Result<CompiledStage> CpuUnit::compile(const Graph& graph, const CompileOptions&
 
 Result<std::unique_ptr<Engine>> CpuUnit::instantiate(const Graph& compiled_graph, Precision precision,
                                                      const std::map<std::string, std::string>& tactics) const {
-  TANDEM_RETURN_IF_ERROR(check_precision(spec_, precision));
+  (void)precision;  // the compiled graph already holds its int8 nodes
   CpuEngineOptions eo;
   eo.threads = static_cast<int>(spec_.cores.size());
   eo.tactics = tactics;

@@ -14,7 +14,7 @@ class CpuUnit final : public Unit {
  public:
   explicit CpuUnit(UnitSpec spec) : spec_(std::move(spec)) {}
   const UnitSpec& spec() const override { return spec_; }
-  // Every registered op in fp32 (bf16/int8 arrive with quantisation).
+  // Every registered op, in any precision (int8 where calibrated, float otherwise).
   bool supports(const Node& node, Precision precision) const override;
   Result<CompiledStage> compile(const Graph& graph, const CompileOptions& options) const override;
   Result<std::unique_ptr<Engine>> instantiate(const Graph& compiled_graph, Precision precision,
