@@ -1,6 +1,10 @@
 """Export MTNet-B0 to ONNX (opset 17 and 13, dynamic and static H x W) with PyTorch golden input/output pairs.
 
     /usr/bin/python3 models/export.py --out DIR [--seed 0] [--sizes 256x512,512x1024] [--verify]
+    /usr/bin/python3 models/export.py --weights STATE_DICT.pt --single FILE.onnx [--verify]
+
+Without --weights the weights are build_model(seed)'s deterministic random ones (what the tests and bench use);
+--weights loads a trained state_dict instead. --single writes just the shipped form: opset 17, dynamic H x W.
 """
 
 import argparse
@@ -18,7 +22,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from flops import count_flops  # noqa: E402
-from mtnet import build_model, param_count  # noqa: E402
+from mtnet import MTNetB0, build_model, param_count  # noqa: E402
 
 # torch 1.13 warns this for every Constant it meets during export shape inference; it is harmless here (the
 # checker and --verify run on every file), and it would bury the output.
@@ -132,8 +136,9 @@ def write_goldens(model, out_dir, seed, h, w):
     return files, stats
 
 
-def verify(model, out_dir, seed, files):
-    """Runs the dynamic ONNX files on sizes they were not traced at, independently of torch, and compares."""
+def verify(model, seed, paths):
+    """Runs the dynamic ONNX files ({opset: path}) on sizes they were not traced at, independently of torch, and
+    compares."""
     try:
         from onnx.reference import ReferenceEvaluator  # onnx >= 1.13
 
@@ -151,8 +156,8 @@ def verify(model, out_dir, seed, files):
     for h, w in ((64, 64), (96, 160)):
         x = golden_input(seed, h, w)
         want = run_torch(model, x)
-        for opset in OPSETS:
-            got = run(os.path.join(out_dir, files[f"op{opset}_dynamic"]), x)
+        for opset, path in paths.items():
+            got = run(path, x)
             for name, g, r in zip(OUTPUT_NAMES, got, want):
                 err = float(np.max(np.abs(g - r)) / (np.max(np.abs(r)) + 1e-12))
                 good = g.shape == r.shape and err < 1e-4
@@ -162,21 +167,53 @@ def verify(model, out_dir, seed, files):
     return ok
 
 
+def load_model(weights, seed):
+    """Trained weights from a state_dict file (or a models/train.py checkpoint holding one under 'model'), or
+    build_model(seed)'s random ones; eval mode either way, so BatchNorm folds into the conv on export."""
+    if weights is None:
+        return build_model(seed)
+    state = torch.load(weights, map_location="cpu")
+    model = MTNetB0()
+    model.load_state_dict(state["model"] if "model" in state else state)
+    return model.eval()
+
+
+def export_single(model, path, seed, size, check):
+    """The shipped file: opset 17, dynamic H x W, one file (the weights are far below protobuf's 2 GB, so no
+    external data)."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    example = torch.from_numpy(golden_input(seed, *size))
+    hist = export_onnx(model, path, 17, example, dynamic=True)
+    print(f"wrote {path}  ({os.path.getsize(path) / 1e6:.1f} MB, {sum(hist.values())} nodes)"
+          f"  io {io_shapes(onnx.load(path))}")
+    print(f"sha256 {sha256(path)}")
+    if check and not verify(model, seed, {17: path}):
+        sys.exit("verification FAILED")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", required=True, help="output directory")
+    ap.add_argument("--out", help="output directory (required unless --single)")
     ap.add_argument("--seed", type=int, default=0, help="weights seed; golden inputs use seed+1")
+    ap.add_argument("--weights", help="state_dict .pt to export instead of the seed's random weights")
+    ap.add_argument("--single", metavar="FILE", help="write only FILE: opset 17, dynamic H x W (no goldens)")
     ap.add_argument("--sizes", type=lambda s: [parse_size(v) for v in s.split(",")],
                     default=[(256, 512), (512, 1024)], help="comma-separated HxW for static files and goldens")
     ap.add_argument("--verify", action="store_true", help="check the dynamic ONNX files against torch at 64x64")
     args = ap.parse_args()
+    if not args.out and not args.single:
+        ap.error("--out DIR or --single FILE is required")
 
     t0 = time.time()
     torch.use_deterministic_algorithms(True)
-    os.makedirs(args.out, exist_ok=True)
-    model = build_model(args.seed)
+    model = load_model(args.weights, args.seed)
     n_params = param_count(model)
-    print(f"MTNet-B0 seed {args.seed}: {n_params:,} parameters")
+    print(f"MTNet-B0 {args.weights or f'seed {args.seed}'}: {n_params:,} parameters")
+    if args.single:
+        export_single(model, args.single, args.seed, args.sizes[0], args.verify)
+        print(f"done in {time.time() - t0:.1f} s")
+        return
+    os.makedirs(args.out, exist_ok=True)
 
     files, hists, shapes = {}, {}, {}
     # Tracing at the first size; dynamic axes keep every spatial dimension symbolic anyway.
@@ -206,7 +243,8 @@ def main():
               f"  {goldens[f'{h}x{w}']['gflops']} GFLOP")
 
     manifest = {
-        "model": "MTNet-B0", "seed": args.seed, "weights": "random (untrained)", "parameters": n_params,
+        "model": "MTNet-B0", "seed": args.seed, "parameters": n_params,
+        "weights": f"trained: {os.path.basename(args.weights)}" if args.weights else "random (untrained)",
         "inputs": {"image": "float32 [1,3,H,W], H and W multiples of 32, ImageNet-normalised RGB"},
         "outputs": {"seg_logits": "float32 [1,19,H/4,W/4]", "depth": "float32 [1,1,H,W], metres in (0,80)"},
         "torch": torch.__version__, "onnx": onnx.__version__,
@@ -219,7 +257,8 @@ def main():
         json.dump(manifest, f, indent=1, sort_keys=True)
     print(f"wrote {manifest_path}")
 
-    if args.verify and not verify(model, args.out, args.seed, files):
+    dynamic = {opset: os.path.join(args.out, files[f"op{opset}_dynamic"]) for opset in OPSETS}
+    if args.verify and not verify(model, args.seed, dynamic):
         sys.exit("verification FAILED")
     print(f"done in {time.time() - t0:.1f} s")
 

@@ -1,0 +1,164 @@
+// The int8 pass and calibration on small graphs: which nodes become int8, how inputs are quantised (once per
+// tensor, not at all when int8 already arrives), unsigned sources after ReLU, what stays in float and why, and
+// that the int8 graph computes what the float one does to int8 precision.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "graph_builder.h"
+#include "runtime/calibration.h"
+
+namespace tandem {
+namespace {
+
+using testing::GraphBuilder;
+using testing::ints_attr;
+using testing::op_counts;
+using testing::random_tensor;
+using testing::run_graph;
+
+Attributes pads1() { return ints_attr("pads", {1, 1, 1, 1}); }
+
+// x -> conv -> relu -> conv -> y, and x -> conv2 (a second reader of x)
+std::unique_ptr<Graph> two_convs(GraphBuilder& b) {
+  Value* x = b.input("x", {1, 8, 12, 12});
+  Value* h = b.op("Relu", {b.op("Conv", {x, b.weights({8, 8, 3, 3}), b.weights({8})}, pads1())});
+  Value* y = b.op("Conv", {h, b.weights({4, 8, 3, 3}), b.weights({4})}, pads1());
+  Value* y2 = b.op("Conv", {x, b.weights({4, 8, 1, 1})});
+  b.output(y);
+  b.output(y2);
+  return b.specialized();
+}
+
+// Scales by min-max calibration of `g` itself over a few random inputs.
+std::map<std::string, float> calibrate(const Graph& g, int frames = 4) {
+  std::map<std::string, Shape> shapes;
+  for (const Value* v : g.inputs) shapes[v->name] = v->shape;
+  auto cal = Calibrator::create(g, shapes, 1);
+  EXPECT_TRUE(cal.is_ok()) << cal.status().to_string();
+  for (int f = 0; f < frames; ++f) {
+    std::vector<Tensor> in;
+    for (const Value* v : g.inputs) in.push_back(random_tensor(v->shape, 50 + f));
+    EXPECT_TRUE((*cal)->add(in).is_ok());
+  }
+  auto cache = (*cal)->cache(CalibrationMethod::kMinMax);
+  EXPECT_TRUE(cache.is_ok());
+  return cache->scales;
+}
+
+double relative_error(const Tensor& a, const Tensor& b) {
+  double err = 0, peak = 1e-9;
+  for (int64_t i = 0; i < a.numel(); ++i) {
+    err = std::max(err, double(std::fabs(a.data<float>()[i] - b.data<float>()[i])));
+    peak = std::max(peak, double(std::fabs(b.data<float>()[i])));
+  }
+  return err / peak;
+}
+
+TEST(QuantizeInt8, ConvsBecomeInt8AndMatchFloat) {
+  GraphBuilder b;
+  auto g = two_convs(b);
+  Int8Options o;
+  o.scales = calibrate(*g);
+  auto q = g->clone();
+  ASSERT_TRUE(optimize(*q).is_ok());
+  std::vector<std::string> report;
+  ASSERT_TRUE(quantize_int8(*q, o, &report).is_ok());
+  auto counts = op_counts(*q);
+  EXPECT_EQ(counts["FusedConvInt8"], 3);
+  EXPECT_EQ(counts["QuantizeLinear"], 2) << "x is quantised once for both of its readers, plus the ReLU output";
+  EXPECT_TRUE(report.empty()) << report.front();
+  for (Node* n : q->live_nodes())
+    if (n->op_type == "FusedConvInt8") {
+      bool after_relu = n->input(0)->producer && n->input(0)->producer->input(0)->producer &&
+                        n->input(0)->producer->input(0)->producer->attrs.get_string("activation", "") == "Relu";
+      EXPECT_EQ(n->attrs.get_int("x_unsigned", 0), after_relu ? 1 : 0) << n->name;
+    }
+  std::vector<Tensor> in{random_tensor({1, 8, 12, 12}, 7)};
+  auto want = run_graph(*g, in), got = run_graph(*q, in);
+  ASSERT_EQ(want.size(), got.size());
+  for (size_t i = 0; i < want.size(); ++i) EXPECT_LT(relative_error(got[i], want[i]), 0.03) << "output " << i;
+}
+
+TEST(QuantizeInt8, WithoutAScaleOrByOverrideStaysFloat) {
+  GraphBuilder b;
+  auto g = two_convs(b);
+  std::map<std::string, float> scales = calibrate(*g);
+  Int8Options o;
+  o.scales = {{g->inputs[0]->name, scales.at(g->inputs[0]->name)}};  // only x is calibrated
+  auto q = g->clone();
+  ASSERT_TRUE(optimize(*q).is_ok());
+  std::vector<std::string> report;
+  ASSERT_TRUE(quantize_int8(*q, o, &report).is_ok());
+  EXPECT_EQ(op_counts(*q)["FusedConvInt8"], 2);
+  ASSERT_EQ(report.size(), 1u);
+  EXPECT_NE(report[0].find("no calibration scale for its input"), std::string::npos) << report[0];
+
+  Int8Options keep;
+  keep.scales = scales;
+  keep.keep_float = {"FusedConv", "Conv"};
+  auto f = g->clone();
+  ASSERT_TRUE(optimize(*f).is_ok());
+  ASSERT_TRUE(quantize_int8(*f, keep, &report).is_ok());
+  EXPECT_EQ(op_counts(*f)["FusedConvInt8"], 0);
+  EXPECT_EQ(report.size(), 3u);
+}
+
+// int8 arriving through a DequantizeLinear (a stage boundary, or a Q/DQ model) is read as is: no requantisation.
+TEST(QuantizeInt8, ReadsInt8InputsDirectly) {
+  GraphBuilder b;
+  Value* xq = b.input("xq", {1, 4, 6, 6});
+  xq->dtype = DType::kInt8;
+  Value* x = b.op("DequantizeLinear", {xq, b.scalar(0.05f), b.constant(Tensor::scalar<int8_t>(0))});
+  Value* y = b.op("Conv", {x, b.weights({4, 4, 3, 3})}, pads1());
+  b.output(y);
+  auto g = b.specialized();
+  auto q = g->clone();
+  ASSERT_TRUE(optimize(*q).is_ok());
+  ASSERT_TRUE(quantize_int8(*q, Int8Options{}, nullptr).is_ok());
+  Node* conv = testing::only_node(*q, "FusedConvInt8");
+  ASSERT_NE(conv, nullptr);
+  EXPECT_EQ(conv->input(0), q->inputs[0]);
+  EXPECT_EQ(op_counts(*q)["QuantizeLinear"], 0);
+  EXPECT_EQ(op_counts(*q)["DequantizeLinear"], 0) << "the dequantize nobody reads any more is gone";
+}
+
+TEST(QuantizeInt8, LinearLayersBecomeInt8) {
+  GraphBuilder b;
+  Value* x = b.input("x", {1, 16, 32});
+  b.output(b.op("Add", {b.op("MatMul", {x, b.weights({32, 24})}), b.weights({24})}));
+  auto g = b.specialized();
+  Int8Options o;
+  o.scales = calibrate(*g);
+  auto q = g->clone();
+  ASSERT_TRUE(optimize(*q).is_ok());
+  ASSERT_TRUE(quantize_int8(*q, o, nullptr).is_ok());
+  EXPECT_EQ(op_counts(*q)["FusedMatMulInt8"], 1);
+  std::vector<Tensor> in{random_tensor({1, 16, 32}, 3)};
+  EXPECT_LT(relative_error(run_graph(*q, in)[0], run_graph(*g, in)[0]), 0.03);
+}
+
+// Calibration names the tensor behind a reshape view and gives the view the same scale.
+TEST(Calibration, MinMaxScalesAndViews) {
+  GraphBuilder b;
+  Value* x = b.input("x", {1, 4, 4, 4});
+  Value* r = b.op("Reshape", {b.op("Relu", {x}), b.constant(Tensor::from_vector<int64_t>({4}, {1, 4, 4, 4}))});
+  b.output(b.op("Conv", {r, b.weights({2, 4, 1, 1})}));
+  auto g = b.specialized();
+  std::map<std::string, std::string> aliases;
+  std::vector<std::string> tensors = calibration_tensors(*g, aliases);
+  ASSERT_EQ(tensors.size(), 1u);
+  EXPECT_NE(tensors[0], r->name) << "the tensor behind the reshape";
+  EXPECT_EQ(aliases.at(r->name), tensors[0]);
+  std::map<std::string, float> scales = calibrate(*g, 3);
+  float amax = 0;
+  for (int f = 0; f < 3; ++f) {
+    Tensor t = random_tensor({1, 4, 4, 4}, 50 + f);
+    for (int64_t i = 0; i < t.numel(); ++i) amax = std::max(amax, t.data<float>()[i]);  // after the ReLU
+  }
+  EXPECT_FLOAT_EQ(scales.at(tensors[0]), amax / 127.0f);
+  EXPECT_FLOAT_EQ(scales.at(r->name), amax / 127.0f);
+}
+
+}  // namespace
+}  // namespace tandem
