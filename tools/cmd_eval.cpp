@@ -15,6 +15,8 @@
 #include "command.h"
 #include "eval/evaluate.h"
 #include "eval/progress_meter.h"
+#include "io/image.h"
+#include "runtime/layer_report.h"
 #include "session_configuration.h"
 
 namespace tandem::cli {
@@ -30,6 +32,8 @@ struct EvalCommandOptions {
   int threads = 1;
   std::string json_path;
   std::string reference;
+  bool layer_report = false;
+  int layer_report_frames = 4;
 };
 
 constexpr ImageSize kDefaultSynthSize{256, 512};
@@ -168,7 +172,8 @@ json agreement_json(const TensorAgreement& t) {
           {"min_frame_cosine", json_number(t.min_frame_cosine)}};
 }
 
-Status write_json(const EvalCommandOptions& o, const std::optional<ImageSize>& shape, const EvalReport& r) {
+Status write_json(const EvalCommandOptions& o, const std::optional<ImageSize>& shape, const EvalReport& r,
+                  const json& layers) {
   json j = scores_json(r.candidate, o.model);
   j["data"] = o.data;
   j["frames"] = r.frames;
@@ -184,6 +189,7 @@ Status write_json(const EvalCommandOptions& o, const std::optional<ImageSize>& s
         {"depth_max_abs_error", json_number(c.depth_max_abs_error)},
         {"outputs", {{kSegLogitsName, agreement_json(c.seg_logits)}, {kDepthName, agreement_json(c.depth)}}}};
   }
+  if (!layers.is_null()) j["layer_report"] = layers;
   std::ofstream f(o.json_path);
   TANDEM_CHECK_OR_RETURN(f.good(), kIoError, "cannot write '%s'", o.json_path.c_str());
   f << j.dump(2) << "\n";
@@ -191,7 +197,81 @@ Status write_json(const EvalCommandOptions& o, const std::optional<ImageSize>& s
   return Status::ok();
 }
 
+// Float noise (different summation orders) stays well below this relative L2 error; int8 lands far above it.
+constexpr double kDivergenceThreshold = 1e-3;
+
+// --layer-report: every intermediate tensor of the model against the reference's, over the first frames.
+Status layer_report(const EvalCommandOptions& o, const FrameSource& source, const std::optional<ImageSize>& shape,
+                    json* out) {
+  TANDEM_CHECK_OR_RETURN(!o.reference.empty(), kInvalidArgument,
+                         "--layer-report needs --reference (the FP32 model to compare every tensor against)");
+  TANDEM_CHECK_OR_RETURN(source.size() > 0, kInvalidArgument, "--layer-report: --data has no frames");
+  TANDEM_ASSIGN_OR_RETURN(SynthFrame first, source.frame(0));
+  ImageSize size = shape.value_or(ImageSize{first.height, first.width});
+  TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<Deployment> subject,
+                          load_or_build_deployment(o.model, o.threads, size.height, size.width));
+  if (is_engine_file(o.model)) {
+    // An engine has the shape it was built for; the reference is built to match it.
+    const Shape& s = subject->tensors()[static_cast<size_t>(subject->model_inputs()[0])].shape;
+    size = ImageSize{static_cast<int>(s[2]), static_cast<int>(s[3])};
+  }
+  TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<Deployment> reference,
+                          load_or_build_deployment(o.reference, o.threads, size.height, size.width));
+  const Shape& ref_in = reference->tensors()[static_cast<size_t>(reference->model_inputs()[0])].shape;
+  TANDEM_CHECK_OR_RETURN(ref_in[2] == size.height && ref_in[3] == size.width, kInvalidArgument,
+                         "--layer-report: the reference engine takes %s, the model %dx%d",
+                         shape_to_string(ref_in).c_str(), size.height, size.width);
+  TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<LayerReport> report, LayerReport::create(*subject, *reference));
+  const int64_t frames = std::min<int64_t>(o.layer_report_frames, source.size());
+  for (int64_t i = 0; i < frames; ++i) {
+    TANDEM_ASSIGN_OR_RETURN(SynthFrame frame, source.frame(i));
+    ImageU8 image;
+    image.width = frame.width;
+    image.height = frame.height;
+    image.rgb = frame.rgb;
+    Tensor input = preprocess_imagenet(image, size.height, size.width);
+    TANDEM_RETURN_IF_ERROR_CTX(report->add_frame(std::span<const Tensor>(&input, 1)), "frame '" + source.name(i) + "'");
+  }
+  const std::vector<TensorError> rows = report->result();
+  const int start = first_divergence(rows, kDivergenceThreshold);
+  std::printf("layer report: %zu tensors of %s vs %s over %lld frame(s); listed: relative L2 error >= %g\n", rows.size(),
+              o.model.c_str(), o.reference.c_str(), static_cast<long long>(frames), kDivergenceThreshold);
+  std::printf("  %-12s %-50s %-16s %10s %10s %10s\n", "stage", "tensor", "op", "cosine", "rel L2", "added");
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const TensorError& e = rows[i];
+    if (e.rel_l2 < kDivergenceThreshold) continue;
+    std::printf("  %-12s %-50s %-16s %10.6f %10.2e %10.2e%s\n", e.stage.c_str(), e.tensor.c_str(), e.op_type.c_str(),
+                e.cosine, e.rel_l2, e.growth, static_cast<int>(i) == start ? "  <- error starts here" : "");
+  }
+  if (start < 0) {
+    std::printf("  (none: every tensor matches the reference to float precision)\n");
+  } else {
+    std::vector<const TensorError*> by_growth;
+    for (const TensorError& e : rows) by_growth.push_back(&e);
+    std::sort(by_growth.begin(), by_growth.end(), [](auto* a, auto* b) { return a->growth > b->growth; });
+    std::printf("  largest increases (what each layer adds to the worst error of its inputs):\n");
+    for (size_t i = 0; i < std::min<size_t>(8, by_growth.size()) && by_growth[i]->growth > 0; ++i) {
+      const TensorError& e = *by_growth[i];
+      std::printf("    %-50s %-16s +%.2e -> %.2e (%s, node '%s')\n", e.tensor.c_str(), e.op_type.c_str(), e.growth,
+                  e.rel_l2, e.stage.c_str(), e.node.c_str());
+    }
+  }
+  if (out) {
+    json list = json::array();
+    for (const TensorError& e : rows)
+      list.push_back({{"tensor", e.tensor}, {"node", e.node}, {"op_type", e.op_type}, {"stage", e.stage},
+                      {"elements", e.elements}, {"cosine", json_number(e.cosine)}, {"rel_l2", json_number(e.rel_l2)},
+                      {"max_abs_error", json_number(e.max_abs)}, {"added", json_number(e.growth)}});
+    *out = {{"frames", frames}, {"threshold", kDivergenceThreshold},
+            {"first_divergence", start < 0 ? json(nullptr) : json(rows[static_cast<size_t>(start)].tensor)},
+            {"tensors", list}};
+  }
+  return Status::ok();
+}
+
 Status eval_command(const EvalCommandOptions& o) {
+  TANDEM_CHECK_OR_RETURN(!o.layer_report || !o.reference.empty(), kInvalidArgument,
+                         "--layer-report needs --reference (the FP32 model to compare every tensor against)");
   std::optional<ImageSize> shape;
   if (!o.shape.empty()) {
     Result<ImageSize> parsed = parse_image_size(o.shape);
@@ -234,8 +314,10 @@ Status eval_command(const EvalCommandOptions& o) {
   print_depth(r);
   print_timing(r);
   if (r.comparison) print_comparison(*r.comparison);
+  json layers;
+  if (o.layer_report) TANDEM_RETURN_IF_ERROR(layer_report(o, source, shape, &layers));
   if (!o.json_path.empty()) {
-    TANDEM_RETURN_IF_ERROR(write_json(o, shape, r));
+    TANDEM_RETURN_IF_ERROR(write_json(o, shape, r, layers));
     std::printf("wrote %s\n", o.json_path.c_str());
   }
   return Status::ok();
@@ -260,6 +342,11 @@ void add_eval_command(CLI::App& app, CommandResult& result) {
   cmd->add_option("--json", o->json_path, "Also write every number as JSON to this file");
   cmd->add_option("--reference", o->reference,
                   "Reference model (e.g. the FP32 export) run on the same inputs, for agreement metrics");
+  cmd->add_flag("--layer-report", o->layer_report,
+               "Compare every intermediate tensor with --reference's (cosine, relative L2) and show where the "
+               "error starts and grows");
+  cmd->add_option("--layer-report-frames", o->layer_report_frames, "Frames the layer report averages over")
+      ->check(CLI::Range(1, 100000));
   cmd->callback([o, &result] { result.status = eval_command(*o); });
 }
 

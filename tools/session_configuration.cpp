@@ -77,4 +77,23 @@ Result<Configuration> session_configuration(const std::string& model_path, int t
   });
 }
 
+Result<std::unique_ptr<Deployment>> load_or_build_deployment(const std::string& model_path, int threads, int height,
+                                                             int width) {
+  if (is_engine_file(model_path)) return load_deployment(model_path);
+  TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Session::load(model_path, SessionOptions{}));
+  const std::string context = "model '" + model_path + "'";
+  TANDEM_RETURN_IF_ERROR_CTX(check_image_input(session->inputs()), context);
+  std::vector<int> cores = available_cores();
+  TANDEM_CHECK_OR_RETURN(threads <= static_cast<int>(cores.size()), kInvalidArgument,
+                         "--threads %d: this process may use %zu cores", threads, cores.size());
+  std::vector<std::string> outputs;
+  for (const PortInfo& p : session->outputs()) outputs.push_back(p.name);
+  Plan plan = single_unit_plan(outputs, std::vector<int>(cores.begin(), cores.begin() + threads), 1);
+  DeploymentOptions options;
+  options.input_shapes[session->inputs()[0].name] = Shape{1, 3, height, width};
+  Result<std::unique_ptr<Deployment>> built = Deployment::build(session->graph(), plan, options);
+  if (!built.is_ok()) return built.status().with_context(context);
+  return built;
+}
+
 }  // namespace tandem::cli

@@ -212,4 +212,11 @@ TEST_F(BadInput, EngineFiles) {
   expect_one_line_error(run_cli("run " + engine + " --shape 16x16"), "fixed shapes");
 }
 
+TEST_F(BadInput, EvalErrors) {
+  std::string model = write(small_model(), "ok.onnx");
+  expect_one_line_error(run_cli("eval " + model + " --data synth:1:1 --layer-report"),
+                        "--layer-report needs --reference");
+  expect_one_line_error(run_cli("eval " + model + " --data synth:1:1"), "seg_logits");
+}
+
 }  // namespace

@@ -1,0 +1,101 @@
+// The layer report on MTNet-B0: a float deployment compared with the float model matches every tensor to float
+// precision; with the heads in int8, the error starts in a head (the backbone stays exact) and every tensor
+// the report lists carries its producer and stage.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "plan/trunk.h"
+#include "runtime/calibration.h"
+#include "runtime/layer_report.h"
+#include "tandem/deployment.h"
+#include "tandem/session.h"
+
+namespace tandem {
+namespace {
+
+const std::map<std::string, Shape> kShapes{{"image", {1, 3, 64, 128}}};
+
+std::unique_ptr<Graph> imported() {
+  auto s = Session::load(std::string(TANDEM_MODELS_DIR) + "/mtnet_b0_op17_dynamic.onnx", {});
+  EXPECT_TRUE(s.is_ok()) << s.status().to_string();
+  return (*s)->graph().clone();
+}
+
+Tensor image(float phase) {
+  Tensor t = Tensor::make(DType::kFloat32, kShapes.at("image"));
+  for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = std::sin(0.0013f * static_cast<float>(i) + phase);
+  return t;
+}
+
+std::unique_ptr<Deployment> deploy(const Graph& g, const Plan& plan, const std::map<std::string, float>& scales = {}) {
+  DeploymentOptions o;
+  o.input_shapes = kShapes;
+  o.scales = scales;
+  auto d = Deployment::build(g, plan, o);
+  EXPECT_TRUE(d.is_ok()) << d.status().to_string();
+  return std::move(d).value();
+}
+
+Plan heads(const Graph& g, Precision heads_precision) {
+  auto spec = specialized_copy(g, kShapes);
+  EXPECT_TRUE(spec.is_ok());
+  auto split = find_shared_trunk(**spec);
+  EXPECT_TRUE(split.is_ok());
+  std::vector<int> cores = available_cores();
+  Plan p = heads_plan(*split, {{"a", "cpu", {cores.front()}}, {"b", "cpu", {cores.back()}}}, "a", "b", 1);
+  for (StageSpec& s : p.stages) {
+    if (s.name != "backbone") s.precision = heads_precision;
+  }
+  return p;
+}
+
+Plan one_unit() { return single_unit_plan({"seg_logits", "depth"}, {available_cores().front()}, 1); }
+
+TEST(LayerReport, FloatDeploymentMatchesTheModel) {
+  auto g = imported();
+  auto subject = deploy(*g, heads(*g, Precision::kFp32));
+  auto reference = deploy(*g, one_unit());
+  auto report = LayerReport::create(*subject, *reference);
+  ASSERT_TRUE(report.is_ok()) << report.status().to_string();
+  Tensor in = image(0);
+  ASSERT_TRUE((*report)->add_frame(std::span<const Tensor>(&in, 1)).is_ok());
+  std::vector<TensorError> rows = (*report)->result();
+  EXPECT_GT(rows.size(), 200u);  // every float tensor of the model, not just the outputs
+  for (const TensorError& e : rows) EXPECT_LT(e.rel_l2, 1e-4) << e.tensor << " (" << e.op_type << ")";
+  EXPECT_EQ(first_divergence(rows, 1e-3), -1);
+}
+
+TEST(LayerReport, Int8HeadsDivergeInTheHeads) {
+  auto g = imported();
+  auto calib = Calibrator::create(*g, kShapes, 1);
+  ASSERT_TRUE(calib.is_ok()) << calib.status().to_string();
+  for (float phase : {0.0f, 1.0f}) ASSERT_TRUE((*calib)->add({image(phase)}).is_ok());
+  auto cache = (*calib)->cache(CalibrationMethod::kMinMax);
+  ASSERT_TRUE(cache.is_ok()) << cache.status().to_string();
+  auto subject = deploy(*g, heads(*g, Precision::kInt8), cache->scales);
+  auto reference = deploy(*g, one_unit());
+  auto report = LayerReport::create(*subject, *reference);
+  ASSERT_TRUE(report.is_ok()) << report.status().to_string();
+  for (float phase : {0.5f, 2.0f}) {
+    Tensor in = image(phase);
+    ASSERT_TRUE((*report)->add_frame(std::span<const Tensor>(&in, 1)).is_ok());
+  }
+  EXPECT_EQ((*report)->frames(), 2);
+  std::vector<TensorError> rows = (*report)->result();
+  int start = first_divergence(rows, 1e-3);
+  ASSERT_GE(start, 0);
+  EXPECT_NE(rows[static_cast<size_t>(start)].stage, "backbone");
+  bool saw_int8_conv = false, saw_depth = false;
+  for (const TensorError& e : rows) {
+    if (e.stage == "backbone") EXPECT_LT(e.rel_l2, 1e-4) << e.tensor;
+    EXPECT_FALSE(e.node.empty());
+    saw_int8_conv |= e.op_type == "FusedConvInt8" && e.rel_l2 > 1e-3 && e.rel_l2 < 0.5 && e.cosine > 0.9;
+    saw_depth |= e.tensor == "depth";
+  }
+  EXPECT_TRUE(saw_int8_conv);
+  EXPECT_TRUE(saw_depth);
+}
+
+}  // namespace
+}  // namespace tandem
