@@ -9,7 +9,7 @@ PACKAGES=(
   libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata
   libdnnl-dev ocl-icd-opencl-dev libcli11-dev nlohmann-json3-dev libstb-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3-torch python3-onnx python3-numpy python3-pil libopenblas0-openmp
+  python3-torch python3-torchvision python3-onnx python3-numpy python3-pil libopenblas0-openmp
 )
 # Node.js is only needed by bench/ (ONNX Runtime through npm). These machines ship Node 20 with npm 11, which
 # Debian's older npm package conflicts with, so install Debian's only where no node is present at all.
