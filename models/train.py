@@ -122,8 +122,7 @@ def normalize(rgb):
 # ---------------------------------------------------------------------------------------------- augmentation
 
 def random_window(size, crop, scale_range, rng):
-    """(y0, x0, h, w) of a random window that becomes `crop` after resizing. Zoom s > 1 means window = crop / s:
-    a longer focal length, so depth stays as it is (SynthDrive itself varies the focal length 0.6..1.05 x W)."""
+    """(y0, x0, h, w) of a random window that becomes `crop` after resizing. Zoom s > 1 means window = crop / s."""
     h, w = size
     ch, cw = crop
     s_min = max(ch / h, cw / w, scale_range[0])
@@ -151,6 +150,11 @@ def crop_sample(frames, i, crop, scale_range, rng):
         # Labels and depth by nearest: blending ids is meaningless, blending depths invents surfaces at edges.
         label = F.interpolate(label[None, None].float(), size=crop, mode="nearest")[0, 0].long()
         depth = F.interpolate(depth[None], size=crop, mode="nearest")[0]
+        # Canonical camera: a view magnified s times is, for the same camera, the scene with every depth divided
+        # by s (u = f X / Z and v = f Y / Z scale by s when Z does; lateral sizes and the camera height stay).
+        # Keeping the depth instead would teach the network a focal length it cannot see: at test time the
+        # camera is fixed (SynthDrive's focal length is 0.8 W +- 5 %).
+        depth = depth * (wh / crop[0])
     return rgb, label, depth
 
 
@@ -247,7 +251,7 @@ def parse_phases(text):
 
 # Whole scenes at half resolution mixed with full-resolution crops first (cheap steps that still see the horizon,
 # the road and whole vehicles, which depth and the large classes need), then whole frames at the TEST size.
-DEFAULT_PHASES = "3000:8:128x256:0.5-1.0,1650:4:256x512:1.0-1.15"
+DEFAULT_PHASES = "4000:8:128x256:0.5-1.0,2200:4:256x512:1.0-1.15"
 
 
 def phase_at(phases, step):
@@ -356,7 +360,7 @@ def parse_args():
     ap.add_argument("--threads", type=int, default=2, help="torch threads")
     ap.add_argument("--seed", type=int, default=0, help="init and sampling seed")
     ap.add_argument("--ckpt-every", type=int, default=250)
-    ap.add_argument("--val-every", type=int, default=500)
+    ap.add_argument("--val-every", type=int, default=1000)
     ap.add_argument("--log-every", type=int, default=50)
     ap.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
     ap.add_argument("--data-only", action="store_true", help="build the train/val caches and exit")
