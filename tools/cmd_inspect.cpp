@@ -3,8 +3,11 @@
 #include <iostream>
 
 #include "backends/cpu/cpu_engine.h"
+#include "backends/cpu/cpu_unit.h"
 #include "command.h"
 #include "ir/graph.h"
+#include "onnx/onnx_import.h"
+#include "passes/optimize.h"
 #include "plan/trunk.h"
 #include "tandem/deployment.h"
 
@@ -15,7 +18,33 @@ struct InspectOptions {
   std::string model;
   std::vector<std::string> shapes;
   bool per_node = false;
+  bool support = false;
 };
+
+// --support: per node, what each compute unit can do with it in each precision. The graph is the imported one,
+// or the specialised one where --shape fixes the inputs (shape arithmetic folded away, so only what runs is
+// listed). CPU units are the only kind in this build.
+void print_support(const Graph& g) {
+  CpuUnit cpu(UnitSpec{"cpu", "cpu", {0}});
+  auto order = g.topological_order();
+  std::vector<Node*> nodes = order.is_ok() ? *order : g.live_nodes();
+  int unsupported = 0, int8 = 0;
+  std::cout << "  support per node (unit cpu; fp32 | int8 | bf16):\n";
+  for (const Node* n : nodes) {
+    const bool fp32 = cpu.supports(*n, Precision::kFp32);
+    const bool q = fp32 && int8_quantizable(*n);
+    unsupported += !fp32;
+    int8 += q;
+    std::cout << "    " << std::left << std::setw(18) << n->op_type << std::right << " "
+              << (fp32 ? "fp32" : "NO  ") << " | "
+              << (!fp32 ? "NO           " : q ? "int8         " : "float in int8") << " | "
+              << (fp32 ? "as fp32" : "NO") << "  " << n->name << "\n";
+  }
+  std::cout << "  " << nodes.size() << " nodes: " << nodes.size() - static_cast<size_t>(unsupported)
+            << " run on cpu, " << unsupported << " unsupported; " << int8
+            << " run in int8 in an int8 stage (given calibration scales), the rest in float there; bf16 stages run "
+               "as fp32 on CPU units\n";
+}
 
 std::string port_shape(const PortInfo& p) {
   std::string s = "[";
@@ -51,7 +80,15 @@ void print_trunk_boundary(const Session& session, const std::map<std::string, Sh
 }
 
 Status inspect_command(const InspectOptions& o) {
-  TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Session::load(o.model, SessionOptions{}));
+  Result<std::unique_ptr<Session>> loaded = Session::load(o.model, SessionOptions{});
+  if (!loaded.is_ok() && o.support && loaded.status().code() == Code::kUnsupported) {
+    // The model cannot run, which is what --support is asked to explain: the table for the imported graph.
+    TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<Graph> imported, import_onnx_file(o.model));
+    std::cout << "model " << o.model << "\n";
+    print_support(*imported);
+    return Status::ok();
+  }
+  TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, std::move(loaded));
   const Graph& g = session->graph();
   std::cout << "model " << o.model << "\n";
   for (const auto& [domain, version] : g.opsets)
@@ -72,6 +109,10 @@ Status inspect_command(const InspectOptions& o) {
 
   auto shapes = resolve_shapes(session->inputs(), o.shapes);
   TANDEM_RETURN_IF_ERROR(shapes.status());
+  if (o.support) {
+    auto spec = specialized_copy(g, *shapes);
+    print_support(spec.is_ok() ? **spec : g);
+  }
   auto engine = session->engine_for(*shapes);
   if (!engine.is_ok()) {
     std::cout << "  FLOPs: unknown until input shapes are fixed (" << engine.status().message() << ")\n";
@@ -100,6 +141,7 @@ void add_inspect_command(CLI::App& app, CommandResult& result) {
   cmd->add_option("model", o->model, "ONNX model")->required();
   cmd->add_option("--shape", o->shapes, "HxW for NCHW inputs, or name=AxBxCxD (needed for FLOPs of dynamic models)");
   cmd->add_flag("--per-node", o->per_node, "List every kernel with its FLOPs and implementation");
+  cmd->add_flag("--support", o->support, "Per node, whether each unit and precision supports it");
   cmd->callback([o, &result] { result.status = inspect_command(*o); });
 }
 

@@ -30,5 +30,8 @@ struct Int8Options {
 };
 // `report` (optional) gets one line per node left in float and why.
 Status quantize_int8(Graph& graph, const Int8Options& options, std::vector<std::string>* report);
+// Whether quantize_int8 can run `node` in int8 (given a calibrated scale for its input): a 2-D convolution or a
+// matrix product (with `matmul`) with constant float weights. Everything else runs in float in an int8 stage.
+bool int8_quantizable(const Node& node, bool matmul = true);
 
 }  // namespace tandem

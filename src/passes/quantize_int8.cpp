@@ -154,11 +154,9 @@ class Quantizer {
   }
 
   void quantize(Node* n, bool conv) {
+    if (!int8_quantizable(*n)) return;
     Value* x = n->input(0);
     Value* w = n->input(1);
-    if (x->dtype != DType::kFloat32 || !w || !w->is_constant() || w->dtype != DType::kFloat32) return;
-    if (!conv && (w->shape.size() != 2 || (n->input(2) && !n->input(2)->is_constant()))) return;
-    if (conv && w->shape.size() != 4) return;
     Value *xq = nullptr, *xs = nullptr;
     if (!int8_input(x, xq, xs)) {
       note(n, "kept in float: no calibration scale for its input '" + x->name + "'");
@@ -186,6 +184,17 @@ class Quantizer {
 };
 
 }  // namespace
+
+bool int8_quantizable(const Node& n, bool matmul) {
+  const bool conv = is_op(&n, "Conv") || is_op(&n, "FusedConv", kTandemDomain);
+  const bool mm = matmul && (is_op(&n, "MatMul") || is_op(&n, "FusedMatMul", kTandemDomain));
+  if (!conv && !mm) return false;
+  const Value* x = n.input(0);
+  const Value* w = n.input(1);
+  if (!x || x->dtype != DType::kFloat32 || !w || !w->is_constant() || w->dtype != DType::kFloat32) return false;
+  if (conv) return w->shape.size() == 4;
+  return w->shape.size() == 2 && (!n.input(2) || n.input(2)->is_constant());
+}
 
 Status quantize_int8(Graph& graph, const Int8Options& options, std::vector<std::string>* report) {
   Quantizer q(graph, options);

@@ -20,17 +20,23 @@ namespace fs = std::filesystem;
 struct CliResult {
   int exit_code = 0;
   std::string err;
+  std::string out;
 };
 
 CliResult run_cli(const std::string& args) {
   fs::path err_file = fs::temp_directory_path() / ("tandem_cli_err_" + std::to_string(::getpid()));
-  std::string cmd = "timeout 60 " + std::string(TANDEM_CLI) + " " + args + " >/dev/null 2>" + err_file.string();
+  fs::path out_file = fs::temp_directory_path() / ("tandem_cli_out_" + std::to_string(::getpid()));
+  std::string cmd = "timeout 60 " + std::string(TANDEM_CLI) + " " + args + " >" + out_file.string() + " 2>" +
+                    err_file.string();
   int status = std::system(cmd.c_str());
   CliResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   std::ifstream f(err_file);
   r.err.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
   fs::remove(err_file);
+  std::ifstream o(out_file);
+  r.out.assign(std::istreambuf_iterator<char>(o), std::istreambuf_iterator<char>());
+  fs::remove(out_file);
   return r;
 }
 
@@ -149,6 +155,11 @@ TEST_F(BadInput, UnsupportedOperatorsAreAllListed) {
   expect_one_line_error(r, "2 node(s)");
   EXPECT_NE(r.err.find("'conv1' (FancyConv)"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("'relu1' (FancyRelu)"), std::string::npos) << r.err;
+  // inspect --support still describes the model, node by node.
+  CliResult s = run_cli("inspect " + write(m, "unsupported.onnx") + " --support");
+  EXPECT_EQ(s.exit_code, 0) << s.err;
+  EXPECT_NE(s.out.find("2 unsupported"), std::string::npos) << s.out;
+  EXPECT_NE(s.out.find("FancyConv          NO"), std::string::npos) << s.out;
 }
 
 TEST_F(BadInput, WrongInputShape) {
