@@ -19,6 +19,16 @@ Status optimize(Graph& graph) {
   TANDEM_RETURN_IF_ERROR(fuse_conv_activation(graph));
   // Last: it turns the remaining plain Convs into FusedConvs, which the passes above do not match.
   TANDEM_RETURN_IF_ERROR(conv_channels_last(graph));
+  // A Q/DQ model says where it runs in int8: convolutions and linear layers reading a DequantizeLinear of int8
+  // take the int8 tensor itself (their weights, folded from their own DequantizeLinear, are requantised per
+  // channel: amax / 127, which gives back the exact int8 weights of a max-calibrated QAT export).
+  bool has_dequantize = false;
+  for (const Node* n : graph.live_nodes()) has_dequantize |= n->op_type == "DequantizeLinear";
+  if (has_dequantize) {
+    Int8Options explicit_int8;
+    explicit_int8.explicit_only = true;
+    TANDEM_RETURN_IF_ERROR(quantize_int8(graph, explicit_int8, nullptr));
+  }
   eliminate_dead_code(graph);
   return graph.topological_order().status();
 }

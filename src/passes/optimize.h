@@ -11,6 +11,7 @@
 namespace tandem {
 
 // Each fusion lives in its own file; this runs them in a fixed order and re-checks the graph.
+// The fusions in order, then explicit int8 (quantize_int8 with explicit_only) where the model carries Q/DQ.
 Status optimize(Graph& graph);
 
 Status fuse_layer_norm(Graph& graph);
@@ -27,6 +28,9 @@ struct Int8Options {
   std::map<std::string, float> scales;  // calibrated activation scale (amax / 127) by tensor name
   std::set<std::string> keep_float;     // node names or op types that stay in float (plan overrides)
   bool matmul = true;                   // also matrix products with constant weights
+  // Explicit quantisation (a Q/DQ model, TensorRT's explicit mode): only ops whose input arrives as int8
+  // through a DequantizeLinear become int8, at the model's own scales; no calibration, no notes for the rest.
+  bool explicit_only = false;
 };
 // `report` (optional) gets one line per node left in float and why.
 Status quantize_int8(Graph& graph, const Int8Options& options, std::vector<std::string>* report);

@@ -79,6 +79,12 @@ bool non_negative(const Value* v, int depth = 0) {
   if (is_op(p, "FusedConv", kTandemDomain) || is_op(p, "FusedConvInt8", kTandemDomain) ||
       is_op(p, "FusedMatMul", kTandemDomain) || is_op(p, "FusedMatMulInt8", kTandemDomain))
     return activation_non_negative(p);
+  // Q/DQ with a zero zero point keeps the sign (an explicit-quantisation model's activations).
+  if (is_op(p, "DequantizeLinear") || is_op(p, "QuantizeLinear")) {
+    const Value* zp = p->input(2);
+    if (zp && (!zp->is_constant() || zp->constant->numel() != 1 || zp->constant->int_at(0) != 0)) return false;
+    return non_negative(p->input(0), depth + 1);
+  }
   if (is_data_movement(p) || is_op(p, "MaxPool") || is_op(p, "AveragePool") || is_op(p, "GlobalAveragePool"))
     return non_negative(p->input(0), depth + 1);
   if (is_op(p, "Resize")) return p->attrs.get_string("mode", "nearest") != "cubic" && non_negative(p->input(0), depth + 1);
@@ -140,6 +146,7 @@ class Quantizer {
       scale = cached->second.second;
       return true;
     }
+    if (o_.explicit_only) return false;
     const float* s = scale_of(x);
     if (!s) return false;
     scale = constant_value(g_, x->name + "/scale", Tensor::scalar<float>(*s));
@@ -159,7 +166,7 @@ class Quantizer {
     Value* w = n->input(1);
     Value *xq = nullptr, *xs = nullptr;
     if (!int8_input(x, xq, xs)) {
-      note(n, "kept in float: no calibration scale for its input '" + x->name + "'");
+      if (!o_.explicit_only) note(n, "kept in float: no calibration scale for its input '" + x->name + "'");
       return;
     }
     QuantizedWeights qw = quantize_weights(*w->constant, /*channel_is_last=*/!conv);
