@@ -5,6 +5,7 @@
 #include <chrono>
 #include <iostream>
 
+#include "onnx/qdq_export.h"
 #include "command.h"
 #include "eval/frame_source.h"
 #include "eval/input_size.h"
@@ -21,6 +22,7 @@ struct CalibrateOptions {
   std::vector<std::string> methods{"entropy"};
   double percentile = 99.99;
   std::string cache;
+  std::string export_qdq;
   std::string shape;
   int threads = 1;
 };
@@ -66,6 +68,14 @@ Status calibrate_command(const CalibrateOptions& o) {
     const std::string path = cache_path(o.cache, o.methods[k], methods.size() > 1);
     TANDEM_RETURN_IF_ERROR(write_cache(cache, path));
     std::cout << "wrote " << path << " (" << cache.algorithm << ", " << cache.scales.size() << " tensors)\n";
+    if (!o.export_qdq.empty()) {
+      const std::string qdq = cache_path(o.export_qdq, o.methods[k], methods.size() > 1);
+      TANDEM_ASSIGN_OR_RETURN(QdqExportReport r, export_qdq(o.model, cache.scales, qdq));
+      std::cout << "wrote " << qdq << " (Q/DQ ONNX: " << r.quantized_nodes << " int8 nodes, " << r.activation_pairs
+                << " activation Q/DQ pairs";
+      if (!r.skipped.empty()) std::cout << ", " << r.skipped.size() << " left in float, e.g. " << r.skipped.front();
+      std::cout << ")\n";
+    }
   }
   return Status::ok();
 }
@@ -81,6 +91,9 @@ void add_calibrate_command(CLI::App& app, CommandResult& result) {
   cmd->add_option("--percentile", o->percentile, "For --method percentile")->check(CLI::Range(50.0, 100.0));
   cmd->add_option("--cache", o->cache, "Cache file to write (with several methods: NAME.<method>.EXT)")->required();
   cmd->add_option("--shape", o->shape, "HxW the frames are run at (default 256x512)");
+  cmd->add_option("--export-qdq", o->export_qdq,
+                  "Also write the model with QuantizeLinear/DequantizeLinear at the calibrated scales (ONNX, for ONNX "
+                  "Runtime, TensorRT or tandem itself; with several methods: NAME.<method>.onnx)");
   cmd->add_option("--threads", o->threads, "Threads")->check(CLI::Range(1, 256));
   cmd->callback([o, &result] { result.status = calibrate_command(*o); });
 }

@@ -149,7 +149,11 @@ async function main() {
   }
 }
 
-main().catch((e) => {
-  process.stderr.write(`ort_reference: ${e.stack || e.message}\n`);
-  process.exit(1);
-});
+module.exports = { readNpy, writeNpy };
+
+if (require.main === module) {
+  main().catch((e) => {
+    process.stderr.write(`ort_reference: ${e.stack || e.message}\n`);
+    process.exit(1);
+  });
+}
