@@ -285,6 +285,41 @@ INSTANTIATE_TEST_SUITE_P(Matrix, OnednnMatMulVsReference,
                                            MatMulCase{{1, 2, 64, 16}, {1, 2, 16, 48}, false, false, "", 0.25f},
                                            MatMulCase{{8, 16}, {16, 8}, true, false, "Relu", -1.5f}));
 
+// FusedMatMulInt8 (a Linear layer in int8: s8 or u8 A, per-column s8 B, bias and activation) on oneDNN against
+// the dequantize-then-float reference; unsigned sources exact, signed within AVX2's halved-weight error.
+class OnednnMatMulInt8VsReference : public ::testing::TestWithParam<std::tuple<MatMulCase, bool>> {};
+
+TEST_P(OnednnMatMulInt8VsReference, Matches) {
+  auto [p, x_unsigned] = GetParam();
+  KernelCase c;
+  c.op = "FusedMatMulInt8";
+  c.domain = kTandemDomain;
+  if (!p.activation.empty()) c.attrs.set_string("activation", p.activation);
+  Tensor aq = random_s8(p.a, 21);
+  if (x_unsigned) {
+    for (int64_t i = 0; i < aq.numel(); ++i) aq.data<int8_t>()[i] = static_cast<int8_t>(std::abs(aq.data<int8_t>()[i]));
+    c.attrs.set_int("x_unsigned", 1);
+  }
+  Tensor b_scale = random_f32({p.b.back()}, 22);
+  for (int64_t i = 0; i < b_scale.numel(); ++i) b_scale.data<float>()[i] = 0.002f + 0.01f * std::fabs(b_scale.data<float>()[i]);
+  c.inputs = {aq, Tensor::scalar<float>(0.02f), random_s8(p.b, 23), b_scale};
+  c.constant = {false, true, true, true};
+  if (p.bias) {
+    c.inputs.push_back(random_f32({p.b.back()}, 24));
+    c.constant.push_back(true);
+  }
+  std::string impl;
+  EXPECT_LT(compare(c, &impl), x_unsigned ? 1e-5 : 0.1) << impl;
+  EXPECT_EQ(impl.rfind("onednn:", 0), 0u) << "expected a oneDNN kernel, got " << impl;
+}
+
+INSTANTIATE_TEST_SUITE_P(Matrix, OnednnMatMulInt8VsReference,
+                         ::testing::Combine(::testing::Values(MatMulCase{{1, 128, 32}, {32, 64}, true, true, ""},
+                                                              MatMulCase{{1, 128, 64}, {64, 256}, true, true, "Gelu"},
+                                                              MatMulCase{{17, 33}, {33, 9}, true, false, "Relu"},
+                                                              MatMulCase{{2, 1, 40, 24}, {24, 16}, true, true, ""}),
+                                            ::testing::Bool()));
+
 TEST(OnednnEltwise, ActivationsAndSoftmaxMatchReference) {
   for (const char* op : {"Relu", "Sigmoid", "Tanh", "LeakyRelu", "Softmax"}) {
     KernelCase c;

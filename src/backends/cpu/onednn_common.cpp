@@ -10,13 +10,15 @@ dnnl::engine& onednn_engine() {
   return engine;
 }
 
-dnnl::memory::desc plain_f32_desc(const Shape& shape) {
+dnnl::memory::desc plain_desc(const Shape& shape, dnnl::memory::data_type dt) {
   dnnl::memory::dims dims(shape.begin(), shape.end());
   dnnl::memory::dims strides(shape.size(), 1);
   for (int i = static_cast<int>(shape.size()) - 2; i >= 0; --i)
     strides[static_cast<size_t>(i)] = strides[static_cast<size_t>(i) + 1] * shape[static_cast<size_t>(i) + 1];
-  return dnnl::memory::desc(dims, dnnl::memory::data_type::f32, strides);
+  return dnnl::memory::desc(dims, dt, strides);
 }
+
+dnnl::memory::desc plain_f32_desc(const Shape& shape) { return plain_desc(shape, dnnl::memory::data_type::f32); }
 
 namespace {
 // Process-wide, not per thread: oneDNN also allocates on its OpenMP workers during an execute.

@@ -16,6 +16,8 @@ dnnl::engine& onednn_engine();
 
 // Row-major descriptor of a float32 tensor of `shape`.
 dnnl::memory::desc plain_f32_desc(const Shape& shape);
+// Dense row-major of any element type.
+dnnl::memory::desc plain_desc(const Shape& shape, dnnl::memory::data_type dt);
 
 // Appends `act` as an eltwise post-op; false when oneDNN has no equivalent (caller falls back).
 bool append_activation(const Activation& act, dnnl::post_ops& ops);

@@ -1,7 +1,9 @@
-// float32 MatMul / FusedMatMul (bias + activation) through oneDNN, batch dimensions broadcast.
+// float32 MatMul / FusedMatMul (bias + activation) through oneDNN, batch dimensions broadcast, and their int8
+// form FusedMatMulInt8 (s8 or u8 A, s8 per-column-scaled constant B, s32 accumulation, float result).
 // A constant B (a Linear layer's weight) is packed once at build time into oneDNN's preferred layout.
 #include "backends/cpu/cpu_kernels.h"
 #include "backends/cpu/onednn_common.h"
+#include "ops/fused_int8.h"
 
 namespace tandem {
 namespace {
@@ -24,17 +26,26 @@ class OnednnMatMul final : public Kernel {
     }
   }
 
-  Status prepare_or_throw(const OpContext& ctx) {
+  Status prepare_or_throw(const OpContext& node_ctx) {
+    // FusedMatMulInt8: the float op's view gives shapes and attributes; A and B are int8 underneath.
+    int8_ = node_ctx.node->op_type == "FusedMatMulInt8";
+    const OpContext ctx = int8_ ? int8_as_float_context(node_ctx, nullptr) : node_ctx;
     const Shape& y = ctx.out(0).shape;
     size_t rank = y.size();
     Shape a = left_pad(ctx.in(0).shape, rank), b = left_pad(ctx.in(1).shape, rank);
     TANDEM_ASSIGN_OR_RETURN(Activation act, Activation::parse(ctx.attrs().get_string("activation", ""),
                                                               ctx.attrs().get_floats("activation_params")));
     has_bias_ = ctx.has_input(2);
-    const_b_ = ctx.in(1).constant != nullptr;
-    memory::desc a_md = plain_f32_desc(a), y_md = plain_f32_desc(y);
-    memory::desc b_md = const_b_ ? memory::desc(memory::dims(b.begin(), b.end()), memory::data_type::f32,
-                                                memory::format_tag::any)
+    const_b_ = int8_ || ctx.in(1).constant != nullptr;
+    // As for convolutions: a source known to be >= 0 (x_unsigned) is read as u8, which keeps all 8 bits of
+    // the weights where oneDNN's s8 x s8 path without VNNI halves them.
+    const bool x_unsigned = int8_ && node_ctx.attrs().get_int("x_unsigned", 0) != 0;
+    const memory::data_type a_dt =
+        !int8_ ? memory::data_type::f32 : (x_unsigned ? memory::data_type::u8 : memory::data_type::s8);
+    const memory::data_type b_dt = int8_ ? memory::data_type::s8 : memory::data_type::f32;
+    memory::desc a_md = plain_desc(a, a_dt);
+    memory::desc y_md = plain_f32_desc(y);
+    memory::desc b_md = const_b_ ? memory::desc(memory::dims(b.begin(), b.end()), b_dt, memory::format_tag::any)
                                  : plain_f32_desc(b);
     Shape bias_shape(rank, 1);
     bias_shape.back() = y.back();
@@ -49,6 +60,15 @@ class OnednnMatMul final : public Kernel {
     dnnl::primitive_attr attr;
     attr.set_post_ops(ops);
     attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+    // int8: s32 accumulator * (A_scale * B_scale[n]) is the float product; oneDNN 2.x adds the bias to the
+    // accumulator before the output scale (as for convolutions), so the bias is stored divided by it.
+    std::vector<float> out_scales;
+    if (int8_) {
+      const float as = node_ctx.in(kInt8XScale).constant->data<float>()[0];
+      const Tensor& bs = *node_ctx.in(kInt8WScale).constant;
+      for (int64_t n = 0; n < bs.numel(); ++n) out_scales.push_back(as * bs.data<float>()[n]);
+      attr.set_output_scales(1 << (rank - 1), out_scales);
+    }
     auto desc = has_bias_ ? dnnl::matmul::desc(a_md, b_md, bias_md, y_md) : dnnl::matmul::desc(a_md, b_md, y_md);
     dnnl::matmul::primitive_desc pd(desc, attr, onednn_engine());
 
@@ -56,7 +76,8 @@ class OnednnMatMul final : public Kernel {
     call_.args[DNNL_ARG_SRC] = memory(pd.src_desc(), onednn_engine(), nullptr);
     call_.args[DNNL_ARG_DST] = memory(pd.dst_desc(), onednn_engine(), nullptr);
     if (const_b_) {
-      memory b_user(plain_f32_desc(b), onednn_engine(), const_cast<void*>(ctx.in(1).constant->raw()));
+      const Tensor* bt = int8_ ? node_ctx.in(kInt8W).constant : ctx.in(1).constant;
+      memory b_user(plain_desc(b, b_dt), onednn_engine(), const_cast<void*>(bt->raw()));
       memory b_packed(pd.weights_desc(), onednn_engine());
       dnnl::stream s(onednn_engine());
       dnnl::reorder(b_user, b_packed).execute(s, b_user, b_packed);
@@ -67,6 +88,7 @@ class OnednnMatMul final : public Kernel {
     }
     if (has_bias_) {
       bias_ = ctx.in(2).constant->clone();
+      for (size_t n = 0; n < out_scales.size(); ++n) bias_.data<float>()[n] /= out_scales[n];
       call_.args[DNNL_ARG_BIAS] = memory(bias_md, onednn_engine(), bias_.raw());
     }
     call_.add_scratchpad(pd.scratchpad_desc());
@@ -86,7 +108,7 @@ class OnednnMatMul final : public Kernel {
  private:
   OnednnCall call_;
   Tensor bias_;
-  bool has_bias_ = false, const_b_ = false;
+  bool has_bias_ = false, const_b_ = false, int8_ = false;
 };
 
 }  // namespace
@@ -95,6 +117,18 @@ std::unique_ptr<Kernel> make_onednn_matmul(const OpContext& ctx) {
   const Node& n = *ctx.node;
   bool matmul = n.domain.empty() && n.op_type == "MatMul";
   bool fused = n.domain == kTandemDomain && n.op_type == "FusedMatMul";
+  if (n.domain == kTandemDomain && n.op_type == "FusedMatMulInt8") {
+    // Per-column weight scales and the bias as the float op has them; no residual input.
+    if (ctx.num_inputs() > kInt8Residual && ctx.has_input(kInt8Residual)) return nullptr;
+    if (!ctx.in(kInt8W).constant || !ctx.in(kInt8XScale).constant || !ctx.in(kInt8WScale).constant) return nullptr;
+    if (ctx.in(kInt8X).shape.size() < 2 || ctx.in(kInt8W).shape.size() != 2 || ctx.out(0).shape.size() > 12)
+      return nullptr;
+    if (ctx.has_input(kInt8Bias) && !ctx.in(kInt8Bias).constant) return nullptr;
+    auto act = Activation::parse(n.attrs.get_string("activation", ""), n.attrs.get_floats("activation_params"));
+    dnnl::post_ops probe;
+    if (!act.is_ok() || !append_activation(*act, probe) || n.attrs.get_float("alpha", 1.0f) != 1.0f) return nullptr;
+    return std::make_unique<OnednnMatMul>();
+  }
   if (!matmul && !fused) return nullptr;
   if (ctx.in(0).dtype != DType::kFloat32 || ctx.in(1).dtype != DType::kFloat32) return nullptr;
   // 1-D operands change MatMul's shape rules; oneDNN supports up to 12 dims.
