@@ -124,6 +124,16 @@ Result<std::unique_ptr<Deployment>> Deployment::build(const Graph& imported, con
   d->plan_ = plan;
   TANDEM_ASSIGN_OR_RETURN(d->units_, make_units(plan));
   TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<Graph> graph, specialized_copy(imported, options.input_shapes));
+  if (!options.scales.empty()) {
+    // A TensorRT cache may list tensors this graph does not have (its own layer outputs); one that names none
+    // of ours was made for another model, and would silently leave every layer in float.
+    size_t known = 0;
+    for (const auto& [name, scale] : options.scales) known += graph->find_value(name) != nullptr;
+    TANDEM_CHECK_OR_RETURN(known > 0, kInvalidArgument,
+                           "the calibration cache names none of the model's tensors (first entry '%s'): it was made "
+                           "for another model",
+                           options.scales.begin()->first.c_str());
+  }
 
   auto unit_index = [&](const std::string& name) {
     for (size_t i = 0; i < d->units_.size(); ++i)

@@ -221,6 +221,11 @@ TEST_F(BadInput, EngineFiles) {
   future[8] = 9;  // format version 9
   expect_one_line_error(run_cli("bench " + write_bytes(future, "v9.tdm")), "format version 9");
   expect_one_line_error(run_cli("run " + engine + " --shape 16x16"), "fixed shapes");
+  std::string other = write_bytes("TRT-8601-EntropyCalibration2\nsomeone_elses_tensor: 3c000000\n", "other.cache");
+  expect_one_line_error(run_cli("build " + model + " --calib-cache " + other + " -o " + engine),
+                        "names none of the model's tensors (first entry 'someone_elses_tensor')");
+  std::string broken = write_bytes("TRT-8601-EntropyCalibration2\nx: 3c000000\ny 3c000000\n", "broken.cache");
+  expect_one_line_error(run_cli("build " + model + " --calib-cache " + broken + " -o " + engine), ":3");
 }
 
 TEST_F(BadInput, EvalErrors) {
