@@ -1,11 +1,16 @@
-// The layer report on MTNet-B0: a float deployment compared with the float model matches every tensor to float
+// Int8 deployments of MTNet-B0. The layer report: a float deployment compared with the float model matches every tensor to float
 // precision; with the heads in int8, the error starts in a head (the backbone stays exact) and every tensor
-// the report lists carries its producer and stage.
+// the report lists carries its producer and stage. And a calibration cache file read back gives bit-identical
+// engines.
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
+#include <filesystem>
 
 #include "plan/trunk.h"
+#include "quant/calibration_cache.h"
+#include "tandem/pipeline.h"
 #include "runtime/calibration.h"
 #include "runtime/layer_report.h"
 #include "tandem/deployment.h"
@@ -95,6 +100,51 @@ TEST(LayerReport, Int8HeadsDivergeInTheHeads) {
   }
   EXPECT_TRUE(saw_int8_conv);
   EXPECT_TRUE(saw_depth);
+}
+
+// The round trip: scales written to a TensorRT-format cache file and read back build an int8 deployment
+// whose outputs are bit-identical to one built from the scales in memory.
+std::vector<Tensor> run_once(Deployment& d, const Tensor& input) {
+  auto p = Pipeline::create(d, {});
+  EXPECT_TRUE(p.is_ok()) << p.status().to_string();
+  std::vector<Tensor> out;
+  for (int i : d.model_outputs()) out.push_back(Tensor::make(d.tensors()[static_cast<size_t>(i)].dtype, d.tensors()[static_cast<size_t>(i)].shape));
+  std::vector<Tensor> in{input};
+  EXPECT_TRUE((*p)->submit(in).is_ok());
+  EXPECT_TRUE((*p)->receive(out).is_ok());
+  return out;
+}
+
+TEST(CalibrationCacheFile, RoundTripGivesBitIdenticalOutputs) {
+  auto g = imported();
+  auto calib = Calibrator::create(*g, kShapes, 1);
+  ASSERT_TRUE(calib.is_ok()) << calib.status().to_string();
+  ASSERT_TRUE((*calib)->add({image(0.3f)}).is_ok());
+  auto cache = (*calib)->cache(CalibrationMethod::kEntropy);
+  ASSERT_TRUE(cache.is_ok()) << cache.status().to_string();
+  const std::string path = (std::filesystem::temp_directory_path() / "tandem_roundtrip.cache").string();
+  ASSERT_TRUE(write_cache(*cache, path).is_ok());
+  auto back = read_cache(path);
+  ASSERT_TRUE(back.is_ok()) << back.status().to_string();
+  std::filesystem::remove(path);
+  EXPECT_EQ(back->algorithm, "EntropyCalibration2");
+  ASSERT_EQ(back->scales.size(), cache->scales.size());
+
+  Plan plan = heads(*g, Precision::kInt8);
+  auto from_memory = deploy(*g, plan, cache->scales);
+  auto from_file = deploy(*g, plan, back->scales);
+  Tensor in = image(1.7f);
+  std::vector<Tensor> a = run_once(*from_memory, in), b = run_once(*from_file, in);
+  ASSERT_EQ(a.size(), 2u);
+  ASSERT_EQ(b.size(), 2u);
+  for (size_t k = 0; k < a.size(); ++k) {
+    ASSERT_EQ(a[k].nbytes(), b[k].nbytes());
+    EXPECT_EQ(std::memcmp(a[k].raw(), b[k].raw(), a[k].nbytes()), 0) << "output " << k;
+  }
+  // And the int8 heads really differ from float (the cache was used).
+  auto fp32 = deploy(*g, heads(*g, Precision::kFp32));
+  std::vector<Tensor> f = run_once(*fp32, in);
+  EXPECT_NE(std::memcmp(a[0].raw(), f[0].raw(), a[0].nbytes()), 0);
 }
 
 }  // namespace
