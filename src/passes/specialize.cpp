@@ -2,6 +2,7 @@
 #include "passes/specialize.h"
 
 #include <algorithm>
+#include <set>
 
 #include "ops/op_registry.h"
 
@@ -115,7 +116,26 @@ Status specialize(Graph& graph, const SpecializeOptions& options) {
   TANDEM_RETURN_IF_ERROR(check_ops_supported(graph));
   TANDEM_RETURN_IF_ERROR(bind_inputs(graph, options));
   TANDEM_ASSIGN_OR_RETURN(std::vector<Node*> order, graph.topological_order());
-  for (Node* node : order) TANDEM_RETURN_IF_ERROR(infer_node(graph, *node, options.fold_constants));
+  // An unsupported attribute value or input type is collected, not returned at once, so one error lists every
+  // such node; nodes downstream of one have no shapes to infer and are skipped.
+  std::set<const Value*> unknown;
+  std::string unsupported;
+  int count = 0;
+  for (Node* node : order) {
+    bool blocked = false;
+    for (const Value* v : node->inputs) blocked = blocked || (v && unknown.count(v));
+    Status st = blocked ? Status::ok() : infer_node(graph, *node, options.fold_constants);
+    if (!blocked && !st.is_ok() && st.code() != Code::kUnsupported) return st;
+    if (blocked || !st.is_ok()) {
+      for (const Value* v : node->outputs)
+        if (v) unknown.insert(v);
+    }
+    if (!blocked && !st.is_ok() && count++ < 50) unsupported += (unsupported.empty() ? "" : "; ") + st.message();
+  }
+  if (count > 0) {
+    if (count > 50) unsupported += "; ... and " + std::to_string(count - 50) + " more";
+    return Status(Code::kUnsupported, std::to_string(count) + " node(s) use what Tandem does not support: " + unsupported);
+  }
   eliminate_dead_code(graph);
   return Status::ok();
 }

@@ -162,6 +162,28 @@ TEST_F(BadInput, UnsupportedOperatorsAreAllListed) {
   EXPECT_NE(s.out.find("FancyConv          NO"), std::string::npos) << s.out;
 }
 
+TEST_F(BadInput, UnsupportedAttributeValuesAreAllListed) {
+  onnx::ModelProto m = small_model();
+  onnx::AttributeProto* pad = m.mutable_graph()->mutable_node(0)->add_attribute();
+  pad->set_name("auto_pad");
+  pad->set_type(onnx::AttributeProto::STRING);
+  pad->set_s("WRAP");
+  onnx::NodeProto* cast = m.mutable_graph()->add_node();
+  cast->set_op_type("Cast");
+  cast->set_name("cast1");
+  cast->add_input("x");
+  cast->add_output("s");
+  onnx::AttributeProto* to = cast->add_attribute();
+  to->set_name("to");
+  to->set_type(onnx::AttributeProto::INT);
+  to->set_i(onnx::TensorProto::STRING);
+  CliResult r = run_cli("run " + write(m, "attrs.onnx"));
+  expect_one_line_error(r, "2 node(s)");
+  EXPECT_NE(r.err.find("'conv1' (Conv)"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("'auto_pad'='WRAP'"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("'cast1' (Cast)"), std::string::npos) << r.err;
+}
+
 TEST_F(BadInput, WrongInputShape) {
   std::string npy = (dir_ / "small.npy").string();
   ASSERT_TRUE(tandem::save_npy(tandem::Tensor::make(tandem::DType::kFloat32, {1, 3, 4, 4}), npy).is_ok());
