@@ -90,6 +90,7 @@ std::set<std::string> shape_input_names(const Graph& g) {
 
 // What selection learns from the model, so a test imports it only once more (through its Session).
 struct Selected {
+  std::set<std::string> ops;            // operator types the test's model uses
   std::vector<std::string> port_names;  // graph inputs in model order
   std::vector<DType> port_dtypes;
   std::set<std::string> bound;          // inputs to bind at build time
@@ -140,6 +141,7 @@ std::optional<Selected> select(const fs::path& model) {
   if (!graph.is_ok()) return std::nullopt;  // e.g. sequence-typed inputs: not a tensor op test
   if (!check_ops_supported(**graph).is_ok()) return std::nullopt;
   Selected sel;
+  for (const Node* n : (*graph)->live_nodes()) sel.ops.insert(n->op_type);
   for (const Value* v : (*graph)->inputs) {
     sel.port_names.push_back(v->name);
     sel.port_dtypes.push_back(v->dtype);
@@ -164,6 +166,7 @@ int main(int argc, char** argv) {
     if (e.is_directory() && fs::exists(e.path() / "model.onnx")) dirs.push_back(e.path());
   std::sort(dirs.begin(), dirs.end());
   int selected = 0, skipped = 0;
+  std::map<std::string, int> per_op;  // tests run per operator (a test counts for every operator it uses)
   for (const fs::path& dir : dirs) {
     std::string name = dir.filename().string();
     std::optional<Selected> sel = select(dir / "model.onnx");
@@ -172,11 +175,16 @@ int main(int argc, char** argv) {
     std::string reason = skip == skips.end() ? "" : skip->second;
     ++selected;
     if (!reason.empty()) ++skipped;
+    else
+      for (const std::string& op : sel->ops) ++per_op[op];
     ::testing::RegisterTest("OnnxNode", name.c_str(), nullptr, nullptr, __FILE__, __LINE__,
                             [dir, reason, s = *sel]() -> ::testing::Test* { return new NodeTest(dir, reason, s); });
   }
   std::cout << "ONNX node tests: " << selected << " selected of " << dirs.size() << " (" << skipped
             << " listed in skips.txt)\n";
+  std::cout << "ONNX node tests per operator (" << per_op.size() << " operators):";
+  for (const auto& [op, count] : per_op) std::cout << " " << op << "=" << count;
+  std::cout << "\n";
   int rc = RUN_ALL_TESTS();
   const ::testing::UnitTest& u = *::testing::UnitTest::GetInstance();
   std::cout << "ONNX node tests run: " << u.successful_test_count() << " passed, " << u.failed_test_count()
