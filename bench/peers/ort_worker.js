@@ -7,12 +7,14 @@
 // (logs go to stderr).
 //   {"cmd":"info"}                                               -> {"peer":"ort","version":...,"threads":N,...}
 //   {"cmd":"run","shape":[1,3,H,W],"iterations":K,"warmup":W}    -> {"times_ms":[...K values...],"outputs":{...}}
+//   {"cmd":"run","input":"X.npy","iterations":K,"warmup":W}      -> the same, fed from a float32 .npy file instead
 //   {"cmd":"quit"}                                               -> exits 0
 // A bad command answers {"error":"..."} and the worker keeps going.
 //
 // times_ms holds the wall time of each `await session.run(feeds)`, including the copy-out of the outputs into JS
 // tensors (ORT always does that; PyTorch's and Tandem's timings likewise include producing their outputs).
-// The input is deterministic pseudo-random data, identical across calls and identical to torch_worker.py's.
+// The input is deterministic pseudo-random data, identical across calls and identical to torch_worker.py's, or,
+// with "input", the contents of a .npy file (bench/zoo_bench.py feeds ORT and Tandem the zoo's own input file).
 'use strict';
 
 const path = require('path');
@@ -58,6 +60,27 @@ function pseudoRandom(n, seed) {
 
 const INPUT_SEED = 1;
 
+// Reads a little-endian float32, C-order .npy file (what NumPy's np.save writes) as {shape, data}.
+function readNpy(file) {
+  const buf = require('fs').readFileSync(file);
+  if (buf.toString('latin1', 0, 6) !== '\x93NUMPY') throw new Error(`${file}: not a .npy file`);
+  const v2 = buf[6] >= 2;
+  const start = v2 ? 12 : 10;
+  const header = buf.toString('latin1', start, start + (v2 ? buf.readUInt32LE(8) : buf.readUInt16LE(8)));
+  const descr = /'descr':\s*'([^']+)'/.exec(header);
+  const fortran = /'fortran_order':\s*(True|False)/.exec(header);
+  const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header);
+  if (!descr || descr[1] !== '<f4') throw new Error(`${file}: expected dtype <f4, header ${header.trim()}`);
+  if (!fortran || fortran[1] !== 'False' || !shapeText) throw new Error(`${file}: unsupported header ${header}`);
+  const shape = shapeText[1].split(',').map((t) => t.trim()).filter(Boolean).map(Number);
+  const n = shape.reduce((a, b) => a * b, 1);
+  const offset = start + header.length;
+  if (buf.length < offset + 4 * n) throw new Error(`${file}: truncated (${buf.length} bytes for ${n} floats)`);
+  const data = new Float32Array(n);
+  for (let i = 0; i < n; i++) data[i] = buf.readFloatLE(offset + 4 * i);
+  return { shape, data };
+}
+
 function summarize(results) {
   const outputs = {};
   for (const [name, t] of Object.entries(results)) {
@@ -96,7 +119,15 @@ async function main() {
   log(`onnxruntime-node ${version}, ${args.model}, ${args.threads} thread(s),` +
       ` session created in ${createMs.toFixed(0)} ms`);
   const inputName = session.inputNames[0];
-  const inputs = new Map(); // shape key -> feeds
+  const inputs = new Map(); // shape key or .npy path -> feeds
+
+  function feedsFromFile(file) {
+    if (!inputs.has(file)) {
+      const { shape, data } = readNpy(file);
+      inputs.set(file, { [inputName]: new ort.Tensor('float32', data, shape) });
+    }
+    return inputs.get(file);
+  }
 
   function feedsFor(shape) {
     const key = shape.join('x');
@@ -116,12 +147,13 @@ async function main() {
         };
       case 'run': {
         const shape = msg.shape;
-        if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d > 0)) {
-          throw new Error('run needs "shape": [1,3,H,W]');
+        if (msg.input === undefined &&
+            (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d > 0))) {
+          throw new Error('run needs "shape": [1,3,H,W] or "input": "FILE.npy"');
         }
         const iterations = msg.iterations ?? 10;
         const warmup = msg.warmup ?? 1;
-        const feeds = feedsFor(shape);
+        const feeds = msg.input !== undefined ? feedsFromFile(String(msg.input)) : feedsFor(shape);
         let results = null;
         for (let i = 0; i < warmup; i++) results = await session.run(feeds);
         const times = [];
