@@ -19,6 +19,8 @@ std::unique_ptr<Kernel> make_conv2d_f32_nchw_direct(const OpContext& ctx);
 std::unique_ptr<Kernel> make_onednn_matmul(const OpContext& ctx);
 std::unique_ptr<Kernel> make_onednn_eltwise(const OpContext& ctx);
 std::unique_ptr<Kernel> make_onednn_softmax(const OpContext& ctx);
+// float32 MaxPool (without Indices), AveragePool, GlobalAveragePool.
+std::unique_ptr<Kernel> make_onednn_pool(const OpContext& ctx);
 // Symmetric per-tensor int8 QuantizeLinear / DequantizeLinear (src/quant's vectorised quantizer).
 std::unique_ptr<Kernel> make_quantize_s8(const OpContext& ctx);
 
