@@ -28,22 +28,26 @@ void print_support(const Graph& g) {
   CpuUnit cpu(UnitSpec{"cpu", "cpu", {0}});
   auto order = g.topological_order();
   std::vector<Node*> nodes = order.is_ok() ? *order : g.live_nodes();
-  int unsupported = 0, int8 = 0;
+  const bool native_bf16 = CpuUnit::native_bf16();
+  int unsupported = 0, int8 = 0, bf16 = 0;
   std::cout << "  support per node (unit cpu; fp32 | int8 | bf16):\n";
   for (const Node* n : nodes) {
     const bool fp32 = cpu.supports(*n, Precision::kFp32);
     const bool q = fp32 && int8_quantizable(*n);
+    const bool b = fp32 && native_bf16 && bf16_markable(*n);
     unsupported += !fp32;
     int8 += q;
+    bf16 += b;
     std::cout << "    " << std::left << std::setw(18) << n->op_type << std::right << " "
               << (fp32 ? "fp32" : "NO  ") << " | "
               << (!fp32 ? "NO           " : q ? "int8         " : "float in int8") << " | "
-              << (fp32 ? "as fp32" : "NO") << "  " << n->name << "\n";
+              << (!fp32 ? "NO     " : b ? "bf16   " : "as fp32") << "  " << n->name << "\n";
   }
   std::cout << "  " << nodes.size() << " nodes: " << nodes.size() - static_cast<size_t>(unsupported)
             << " run on cpu, " << unsupported << " unsupported; " << int8
-            << " run in int8 in an int8 stage (given calibration scales), the rest in float there; bf16 stages run "
-               "as fp32 on CPU units\n";
+            << " run in int8 in an int8 stage (given calibration scales), the rest in float there; "
+            << (native_bf16 ? std::to_string(bf16) + " multiply in bf16 in a bf16 stage, the rest in fp32\n"
+                            : std::string("bf16 stages run as fp32 here (this CPU has no AVX-512 BF16)\n"));
 }
 
 std::string port_shape(const PortInfo& p) {

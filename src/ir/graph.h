@@ -34,6 +34,8 @@ struct Value {
 inline constexpr const char* kOnnxDomain = "";
 // Nodes the passes create (fused ops) live in our own domain so they never collide with ONNX's.
 inline constexpr const char* kTandemDomain = "ai.tandem";
+// Attribute a precision pass sets on a node to tell the kernels how to multiply ("bf16"; absent: as the types say).
+inline constexpr const char* kComputePrecisionAttr = "tandem_compute";
 
 struct Node {
   std::string name;

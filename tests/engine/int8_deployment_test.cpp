@@ -1,13 +1,15 @@
-// Int8 deployments of MTNet-B0. The layer report: a float deployment compared with the float model matches every tensor to float
+// Int8 and bf16 deployments of MTNet-B0. The layer report: a float deployment compared with the float model matches every tensor to float
 // precision; with the heads in int8, the error starts in a head (the backbone stays exact) and every tensor
 // the report lists carries its producer and stage. And a calibration cache file read back gives bit-identical
 // engines.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
 
+#include "backends/cpu/onednn_common.h"
 #include "plan/trunk.h"
 #include "quant/calibration_cache.h"
 #include "tandem/pipeline.h"
@@ -93,7 +95,9 @@ TEST(LayerReport, Int8HeadsDivergeInTheHeads) {
   EXPECT_NE(rows[static_cast<size_t>(start)].stage, "backbone");
   bool saw_int8_conv = false, saw_depth = false;
   for (const TensorError& e : rows) {
-    if (e.stage == "backbone") EXPECT_LT(e.rel_l2, 1e-4) << e.tensor;
+    if (e.stage == "backbone") {
+      EXPECT_LT(e.rel_l2, 1e-4) << e.tensor;
+    }
     EXPECT_FALSE(e.node.empty());
     saw_int8_conv |= e.op_type == "FusedConvInt8" && e.rel_l2 > 1e-3 && e.rel_l2 < 0.5 && e.cosine > 0.9;
     saw_depth |= e.tensor == "depth";
@@ -145,6 +149,56 @@ TEST(CalibrationCacheFile, RoundTripGivesBitIdenticalOutputs) {
   auto fp32 = deploy(*g, heads(*g, Precision::kFp32));
   std::vector<Tensor> f = run_once(*fp32, in);
   EXPECT_NE(std::memcmp(a[0].raw(), f[0].raw(), a[0].nbytes()), 0);
+}
+
+// A bf16 backbone: where oneDNN has native bf16 the backbone's convolutions and matmuls multiply in bf16 (the stage
+// says so and its outputs are close to, not equal to, fp32); elsewhere the stage runs fp32, says why, and matches
+// fp32 to float rounding. Either way the CPU it runs on decides, never silently.
+TEST(Bf16Deployment, BackboneInBf16OrAnExplicitFp32Fallback) {
+  auto g = imported();
+  Plan plan = heads(*g, Precision::kFp32);
+  for (StageSpec& s : plan.stages) {
+    if (s.name == "backbone") s.precision = Precision::kBf16;
+  }
+  auto bf16 = deploy(*g, plan);
+  auto fp32 = deploy(*g, heads(*g, Precision::kFp32));
+  const DeployedStage* backbone = nullptr;
+  for (const DeployedStage& s : bf16->stages()) {
+    if (s.name == "backbone") backbone = &s;
+  }
+  ASSERT_NE(backbone, nullptr);
+  std::string notes;
+  for (const std::string& n : backbone->notes) notes += n + "\n";
+  Tensor in = image(0.9f);
+  std::vector<Tensor> a = run_once(*bf16, in), f = run_once(*fp32, in);
+  ASSERT_EQ(a.size(), f.size());
+  // Two fp32 builds may time different (equally exact) convolution tactics, so "fp32" means within float
+  // rounding (1e-5 of the peak), and "bf16" means well outside it but close in direction.
+  for (size_t k = 0; k < a.size(); ++k) {
+    double dot = 0, na = 0, nf = 0, diff = 0, peak = 1e-12;
+    for (int64_t i = 0; i < a[k].numel(); ++i) {
+      const double x = a[k].data<float>()[i], y = f[k].data<float>()[i];
+      dot += x * y;
+      na += x * x;
+      nf += y * y;
+      diff = std::max(diff, std::fabs(x - y));
+      peak = std::max(peak, std::fabs(y));
+    }
+    const double cosine = dot / std::sqrt(na * nf + 1e-30);
+    if (onednn_native_bf16()) {
+      EXPECT_GT(cosine, 0.999) << "output " << k;
+      EXPECT_GT(diff / peak, 1e-4) << "output " << k << " is fp32-exact";
+    } else {
+      EXPECT_LT(diff / peak, 1e-5) << "output " << k;
+    }
+  }
+  if (onednn_native_bf16()) {
+    EXPECT_EQ(backbone->precision, Precision::kBf16);
+    EXPECT_NE(notes.find("multiply in bf16"), std::string::npos) << notes;
+  } else {
+    EXPECT_EQ(backbone->precision, Precision::kFp32);
+    EXPECT_NE(notes.find("bf16 runs as fp32"), std::string::npos) << notes;
+  }
 }
 
 }  // namespace

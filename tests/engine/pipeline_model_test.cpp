@@ -90,7 +90,9 @@ TEST(PipelineModel, MatchesTheSingleEngine) {
   // Two frames in flight, as the pipeline runs them (a third submit would wait for a receive).
   ASSERT_TRUE(d.pipeline->submit(d.inputs).is_ok());
   for (int frame = 0; frame < 3; ++frame) {
-    if (frame < 2) ASSERT_TRUE(d.pipeline->submit(d.inputs).is_ok());
+    if (frame < 2) {
+      ASSERT_TRUE(d.pipeline->submit(d.inputs).is_ok());
+    }
     ASSERT_TRUE(d.pipeline->receive(d.outputs).is_ok());
     for (size_t o = 0; o < d.outputs.size(); ++o) {
       double err = 0, peak = 1e-6;
@@ -137,7 +139,9 @@ TEST(PipelineModel, NoAllocationInSteadyState) {
   Deployed d = deploy();
   Pipeline& p = *d.pipeline;
   for (int f = 0; f < 4; ++f) {  // warm-up: OpenMP pools, first-touch of slots
-    if (p.pending() == p.in_flight()) ASSERT_TRUE(p.receive(d.outputs).is_ok());
+    if (p.pending() == p.in_flight()) {
+      ASSERT_TRUE(p.receive(d.outputs).is_ok());
+    }
     ASSERT_TRUE(p.submit(d.inputs).is_ok());
   }
   testing::g_allocations = 0;
@@ -161,7 +165,9 @@ TEST(PipelineModel, UnitThreadsKeepToTheirCores) {
   std::vector<int> before = testing::thread_ids();
   Deployed d = deploy();
   for (int f = 0; f < 4; ++f) {
-    if (d.pipeline->pending() == d.pipeline->in_flight()) ASSERT_TRUE(d.pipeline->receive(d.outputs).is_ok());
+    if (d.pipeline->pending() == d.pipeline->in_flight()) {
+      ASSERT_TRUE(d.pipeline->receive(d.outputs).is_ok());
+    }
     ASSERT_TRUE(d.pipeline->submit(d.inputs).is_ok());
   }
   ASSERT_TRUE(d.pipeline->drain().is_ok());

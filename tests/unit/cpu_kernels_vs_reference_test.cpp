@@ -9,6 +9,7 @@
 #include <tuple>
 
 #include "backends/cpu/cpu_kernels.h"
+#include "backends/cpu/onednn_common.h"
 #include "ir/graph.h"
 
 namespace tandem {
@@ -338,6 +339,99 @@ TEST(OnednnEltwise, ActivationsAndSoftmaxMatchReference) {
   std::string impl;
   EXPECT_LT(compare(gelu, &impl), 1e-5) << impl;
 }
+
+// oneDNN pooling against the reference over the window rules it must translate: ceil_mode (a widened right pad),
+// explicit pads with and without count_include_pad, strides, 1-D and 3-D windows, global pooling. Geometries oneDNN
+// cannot express the same way must fall back (impl "reference"), never differ.
+struct PoolCase {
+  std::string op;
+  Shape x;
+  std::vector<int64_t> kernel, strides, pads;
+  int64_t ceil_mode, count_include_pad;
+};
+
+class OnednnPoolVsReference : public ::testing::TestWithParam<PoolCase> {};
+
+TEST_P(OnednnPoolVsReference, MatchesOrFallsBack) {
+  const PoolCase& p = GetParam();
+  KernelCase c;
+  c.op = p.op;
+  if (p.op != "GlobalAveragePool") {
+    c.attrs.set_ints("kernel_shape", p.kernel);
+    if (!p.strides.empty()) c.attrs.set_ints("strides", p.strides);
+    if (!p.pads.empty()) c.attrs.set_ints("pads", p.pads);
+    c.attrs.set_int("ceil_mode", p.ceil_mode);
+    if (p.op == "AveragePool") c.attrs.set_int("count_include_pad", p.count_include_pad);
+  }
+  c.inputs = {random_f32(p.x, 11)};
+  c.constant = {false};
+  std::string impl;
+  EXPECT_LT(compare(c, &impl), 1e-6) << impl;
+  // Only an include-padding average whose ceil window reaches past the explicit pads must fall back.
+  const bool must_fall_back = p.op == "AveragePool" && p.count_include_pad && p.ceil_mode;
+  if (!must_fall_back) {
+    EXPECT_EQ(impl.rfind("onednn:", 0), 0u) << impl;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Windows, OnednnPoolVsReference,
+    ::testing::Values(PoolCase{"MaxPool", {1, 16, 111, 111}, {3, 3}, {2, 2}, {}, 1, 0},   // SqueezeNet
+                      PoolCase{"MaxPool", {1, 8, 112, 112}, {3, 3}, {2, 2}, {1, 1, 1, 1}, 0, 0},  // ResNet stem
+                      PoolCase{"MaxPool", {2, 3, 10, 9}, {2, 3}, {2, 2}, {0, 1, 1, 0}, 1, 0},
+                      PoolCase{"MaxPool", {1, 4, 13}, {4}, {3}, {}, 1, 0},
+                      PoolCase{"MaxPool", {1, 2, 7, 8, 9}, {3, 2, 3}, {2, 2, 2}, {1, 0, 1, 1, 1, 0}, 0, 0},
+                      PoolCase{"AveragePool", {1, 8, 28, 28}, {3, 3}, {1, 1}, {1, 1, 1, 1}, 0, 0},
+                      PoolCase{"AveragePool", {1, 8, 28, 28}, {3, 3}, {1, 1}, {1, 1, 1, 1}, 0, 1},
+                      PoolCase{"AveragePool", {1, 8, 17, 17}, {3, 3}, {2, 2}, {1, 1, 1, 1}, 1, 0},
+                      PoolCase{"AveragePool", {1, 8, 16, 16}, {3, 3}, {2, 2}, {1, 1, 1, 1}, 1, 1},
+                      PoolCase{"AveragePool", {1, 8, 15, 15}, {2, 2}, {2, 2}, {}, 1, 1},
+                      PoolCase{"GlobalAveragePool", {1, 64, 7, 7}, {}, {}, {}, 0, 0},
+                      PoolCase{"GlobalAveragePool", {2, 5, 3, 4, 5}, {}, {}, {}, 0, 0}));
+
+// Nodes a bf16 stage marked (kComputePrecisionAttr): oneDNN multiplies in bf16 (8-bit mantissa inputs and
+// weights) and accumulates in fp32, so the result is within bf16's rounding of the reference, and the kernel
+// says so in its name. Skipped where oneDNN has no native bf16 (such stages run fp32; CpuUnit notes it).
+class Bf16VsReference : public ::testing::TestWithParam<int> {};
+
+TEST_P(Bf16VsReference, ConvolutionsAndMatMulsMultiplyInBf16) {
+  if (!onednn_native_bf16()) GTEST_SKIP() << "no AVX-512 BF16 / AMX on this CPU";
+  static const ConvCase convs[] = {
+      {{1, 3, 32, 64}, {16, 3, 7, 7}, 1, 4, 1, 3, true, false, ""},
+      {{1, 32, 16, 16}, {32, 32, 3, 3}, 1, 1, 1, 1, true, true, "Relu"},
+      {{1, 64, 16, 16}, {64, 1, 3, 3}, 64, 1, 1, 1, true, false, "Gelu"},
+      {{1, 64, 8, 16}, {19, 64, 1, 1}, 1, 1, 1, 0, true, false, ""},
+      {{1, 16, 24, 40}, {1, 16, 3, 3}, 1, 1, 1, 1, true, false, "Sigmoid"}};
+  static const MatMulCase matmuls[] = {{{1, 128, 32}, {32, 64}, true, true, "Gelu"},
+                                       {{1, 2, 64, 16}, {1, 2, 16, 48}, false, false, ""},
+                                       {{3, 1, 5, 7}, {1, 4, 7, 6}, false, false, ""},
+                                       {{17, 33}, {33, 9}, true, false, "Relu"}};
+  const int i = GetParam();
+  KernelCase c;
+  if (i < 5) {
+    c = conv_case(convs[i]);
+  } else {
+    const MatMulCase& p = matmuls[i - 5];
+    const bool fused = p.bias || !p.activation.empty();
+    c.op = fused ? "FusedMatMul" : "MatMul";
+    c.domain = fused ? kTandemDomain : "";
+    if (!p.activation.empty()) c.attrs.set_string("activation", p.activation);
+    c.inputs = {random_f32(p.a, 5), random_f32(p.b, 6)};
+    c.constant = {false, p.b_constant};
+    if (p.bias) {
+      c.inputs.push_back(random_f32({p.b.back()}, 7));
+      c.constant.push_back(true);
+    }
+  }
+  c.attrs.set_string(kComputePrecisionAttr, "bf16");
+  std::string impl;
+  const double err = compare(c, &impl);
+  EXPECT_LT(err, 2e-2) << impl;
+  EXPECT_GT(err, 0.0) << impl << ": bit-exact with fp32, so not computing in bf16";
+  EXPECT_NE(impl.find("+bf16"), std::string::npos) << impl;
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, Bf16VsReference, ::testing::Range(0, 9));
 
 }  // namespace
 }  // namespace tandem

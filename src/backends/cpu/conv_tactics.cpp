@@ -36,7 +36,11 @@ const char* const kTactics[] = {"onednn_blocked", "onednn_plain", "direct"};
 std::unique_ptr<Kernel> make_tactic(const std::string& name, const OpContext& ctx) {
   if (name == "onednn_blocked") return make_onednn_conv(/*blocked_io=*/true);
   if (name == "onednn_plain") return make_onednn_conv(/*blocked_io=*/false);
-  if (name == "direct") return ctx.node->op_type == "FusedConvInt8" ? nullptr : make_conv2d_f32_nchw_direct(ctx);
+  // The direct kernel multiplies in fp32 only: not a candidate for int8 nodes or nodes a bf16 stage marked.
+  if (name == "direct")
+    return ctx.node->op_type == "FusedConvInt8" || (bf16_compute(*ctx.node) && onednn_native_bf16())
+               ? nullptr
+               : make_conv2d_f32_nchw_direct(ctx);
   return nullptr;
 }
 

@@ -6,6 +6,7 @@
 #include <sched.h>
 
 #include "backends/cpu/cpu_engine.h"
+#include "backends/cpu/onednn_common.h"
 #include "ops/op_registry.h"
 #include "passes/optimize.h"
 #include "unit/thread_stream.h"
@@ -36,11 +37,15 @@ bool CpuUnit::supports(const Node& node, Precision precision) const {
   return OpRegistry::global().find(node.domain, node.op_type) != nullptr;
 }
 
+bool CpuUnit::native_bf16() { return onednn_native_bf16(); }
+
 namespace {
-// What a stage asked for and what this CPU can do: fp32 and int8 always; bf16/fp16 need AVX-512 BF16 / FP16
-// for oneDNN to be faster than fp32, so elsewhere they fall back to fp32 with a note.
+// What a stage asked for and what this CPU can do: fp32 and int8 always; bf16 where oneDNN has native bf16
+// arithmetic (AVX-512 BF16, AMX): emulated, it would be slower than fp32 and no more accurate, so elsewhere it
+// falls back to fp32 with a note, as fp16 always does (oneDNN 2.6 has no fp16 CPU convolutions).
 Result<Precision> effective_precision(const UnitSpec& spec, Precision asked, std::vector<std::string>& notes) {
   if (asked == Precision::kFp32 || asked == Precision::kInt8) return asked;
+  if (asked == Precision::kBf16 && onednn_native_bf16()) return asked;
   notes.push_back(format("unit '%s': %s runs as fp32: this CPU has no native %s arithmetic for oneDNN (needs "
                          "AVX-512 BF16/FP16)", spec.name.c_str(), precision_name(asked), precision_name(asked)));
   return Precision::kFp32;
@@ -65,6 +70,12 @@ Result<CompiledStage> CpuUnit::compile(const Graph& graph, const CompileOptions&
     std::vector<std::string> report;
     TANDEM_RETURN_IF_ERROR(quantize_int8(*out.graph, q, &report));
     out.notes.insert(out.notes.end(), report.begin(), report.end());
+  }
+  if (out.precision == Precision::kBf16) {
+    std::vector<std::string> report;
+    const std::set<std::string> keep(options.keep_float.begin(), options.keep_float.end());
+    TANDEM_RETURN_IF_ERROR(mark_bf16(*out.graph, keep, &report));
+    for (const std::string& line : report) out.notes.push_back(format("unit '%s': %s", spec_.name.c_str(), line.c_str()));
   }
   out.graph->compact();
   TANDEM_ASSIGN_OR_RETURN(out.engine, CpuEngine::build(*out.graph, eo));

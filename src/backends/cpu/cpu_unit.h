@@ -20,6 +20,8 @@ class CpuUnit final : public Unit {
   Result<std::unique_ptr<Engine>> instantiate(const Graph& compiled_graph, Precision precision,
                                               const std::map<std::string, std::string>& tactics) const override;
   std::unique_ptr<Stream> create_stream(const std::string& name) const override;
+  // Whether bf16 stages multiply in bf16 on this CPU (AVX-512 BF16 / AMX through oneDNN) or fall back to fp32.
+  static bool native_bf16();
 
  private:
   UnitSpec spec_;

@@ -20,6 +20,17 @@ dnnl::memory::desc plain_desc(const Shape& shape, dnnl::memory::data_type dt) {
 
 dnnl::memory::desc plain_f32_desc(const Shape& shape) { return plain_desc(shape, dnnl::memory::data_type::f32); }
 
+bool onednn_native_bf16() {
+  // avx2_vnni is the one ISA value above these that lacks bf16; AMX implies AVX-512 BF16.
+  static const bool native = [] {
+    const dnnl::cpu_isa isa = dnnl::get_effective_cpu_isa();
+    return isa == dnnl::cpu_isa::avx512_core_bf16 || isa == dnnl::cpu_isa::avx512_core_amx;
+  }();
+  return native;
+}
+
+bool bf16_compute(const Node& node) { return node.attrs.get_string(kComputePrecisionAttr, "") == "bf16"; }
+
 namespace {
 // Process-wide, not per thread: oneDNN also allocates on its OpenMP workers during an execute.
 std::atomic<int> g_execute_depth{0};

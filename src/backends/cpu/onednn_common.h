@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "core/tensor.h"
+#include "ir/graph.h"
 #include "ops/activation.h"
 
 namespace tandem {
@@ -18,6 +19,11 @@ dnnl::engine& onednn_engine();
 dnnl::memory::desc plain_f32_desc(const Shape& shape);
 // Dense row-major of any element type.
 dnnl::memory::desc plain_desc(const Shape& shape, dnnl::memory::data_type dt);
+
+// Whether oneDNN runs bf16 natively here (AVX-512 BF16 or AMX); elsewhere bf16 stages fall back to fp32.
+bool onednn_native_bf16();
+// Whether a precision pass marked `node` to multiply in bf16 (kComputePrecisionAttr), fp32 accumulation.
+bool bf16_compute(const Node& node);
 
 // Appends `act` as an eltwise post-op; false when oneDNN has no equivalent (caller falls back).
 bool append_activation(const Activation& act, dnnl::post_ops& ops);

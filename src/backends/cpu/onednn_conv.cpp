@@ -65,14 +65,20 @@ class OnednnConv final : public Kernel {
     // oneDNN's s8 x s8 path halves the weights to keep vpmaddubsw's s16 sums from saturating (7-bit weights,
     // ~1 % error measured), while u8 0..127 x s8 cannot saturate and keeps all 8 bits.
     x_unsigned_ = int8_ && node_ctx.attrs().get_int("x_unsigned", 0) != 0;
+    // bf16 (a bf16 stage marked the node): the float source is converted by the input reorder and the weights
+    // when they are packed; the products accumulate in fp32 and the destination stays fp32.
+    bf16_ = !int8_ && bf16_compute(*node_ctx.node) && onednn_native_bf16();
     const memory::data_type src_dt =
         !int8_ ? memory::data_type::f32 : (x_unsigned_ ? memory::data_type::u8 : memory::data_type::s8);
     const memory::data_type wei_dt = int8_ ? memory::data_type::s8 : memory::data_type::f32;
+    const memory::data_type math_dt = bf16_ ? memory::data_type::bf16 : src_dt;
     memory::desc src_plain = user_desc(g.batch, g.in_channels, win.in, g.src_channels_last, src_dt);
     memory::desc dst_md = user_desc(g.batch, g.out_channels, win.out, g.dst_channels_last, memory::data_type::f32);
-    memory::desc src_md = blocked_io_ ? memory::desc(src_plain.dims(), src_dt, any) : src_plain;
+    memory::desc src_md = blocked_io_ ? memory::desc(src_plain.dims(), math_dt, any)
+                          : bf16_     ? user_desc(g.batch, g.in_channels, win.in, g.src_channels_last, math_dt)
+                                      : src_plain;
     memory::desc dst_choice = blocked_io_ ? memory::desc(dst_md.dims(), memory::data_type::f32, any) : dst_md;
-    memory::desc w_any(wdims, wei_dt, any);
+    memory::desc w_any(wdims, bf16_ ? memory::data_type::bf16 : wei_dt, any);
     memory::desc b_md({w[0]}, memory::data_type::f32, memory::format_tag::a);
 
     dnnl::post_ops ops;
@@ -112,6 +118,7 @@ class OnednnConv final : public Kernel {
     s.wait();
 
     call_.init(dnnl::convolution_forward(pd), pd.impl_info_str());
+    if (bf16_) call_.impl += "+bf16";
     if (pd.src_desc() != src_plain) {
       src_blocked_ = memory(pd.src_desc(), onednn_engine());
       src_user_ = memory(src_plain, onednn_engine(), nullptr);
@@ -170,7 +177,7 @@ class OnednnConv final : public Kernel {
   OnednnCall call_;
   Tensor bias_;
   bool blocked_io_ = true;
-  bool has_bias_ = false, has_sum_ = false, int8_ = false, x_unsigned_ = false;
+  bool has_bias_ = false, has_sum_ = false, int8_ = false, x_unsigned_ = false, bf16_ = false;
   int residual_input_ = 3;
   // Blocked-layout staging buffers, allocated once at prepare (empty when oneDNN takes plain NCHW).
   memory src_user_, src_blocked_, dst_user_, dst_blocked_;

@@ -43,10 +43,15 @@ class OnednnMatMul final : public Kernel {
     const memory::data_type a_dt =
         !int8_ ? memory::data_type::f32 : (x_unsigned ? memory::data_type::u8 : memory::data_type::s8);
     const memory::data_type b_dt = int8_ ? memory::data_type::s8 : memory::data_type::f32;
-    memory::desc a_md = plain_desc(a, a_dt);
+    // bf16 (a bf16 stage marked the node): A (and a run-time B) are converted into bf16 buffers before each
+    // product, a constant B once when it is packed; the products accumulate in fp32 and Y stays fp32.
+    bf16_ = !int8_ && bf16_compute(*node_ctx.node) && onednn_native_bf16();
+    const memory::data_type math_dt = memory::data_type::bf16;
+    memory::desc a_md = plain_desc(a, bf16_ ? math_dt : a_dt);
     memory::desc y_md = plain_f32_desc(y);
-    memory::desc b_md = const_b_ ? memory::desc(memory::dims(b.begin(), b.end()), b_dt, memory::format_tag::any)
-                                 : plain_f32_desc(b);
+    memory::desc b_md = const_b_ ? memory::desc(memory::dims(b.begin(), b.end()), bf16_ ? math_dt : b_dt,
+                                                memory::format_tag::any)
+                                 : plain_desc(b, bf16_ ? math_dt : memory::data_type::f32);
     Shape bias_shape(rank, 1);
     bias_shape.back() = y.back();
     memory::desc bias_md = plain_f32_desc(bias_shape);
@@ -73,8 +78,15 @@ class OnednnMatMul final : public Kernel {
     dnnl::matmul::primitive_desc pd(desc, attr, onednn_engine());
 
     call_.init(dnnl::matmul(pd), pd.impl_info_str());
-    call_.args[DNNL_ARG_SRC] = memory(pd.src_desc(), onednn_engine(), nullptr);
     call_.args[DNNL_ARG_DST] = memory(pd.dst_desc(), onednn_engine(), nullptr);
+    if (bf16_) {
+      call_.impl += "+bf16";
+      a_.init(a, pd.src_desc());
+      call_.args[DNNL_ARG_SRC] = a_.converted;
+      if (!const_b_) b_.init(b, pd.weights_desc());
+    } else {
+      call_.args[DNNL_ARG_SRC] = memory(pd.src_desc(), onednn_engine(), nullptr);
+    }
     if (const_b_) {
       const Tensor* bt = int8_ ? node_ctx.in(kInt8W).constant : ctx.in(1).constant;
       memory b_user(plain_desc(b, b_dt), onednn_engine(), const_cast<void*>(bt->raw()));
@@ -83,6 +95,8 @@ class OnednnMatMul final : public Kernel {
       dnnl::reorder(b_user, b_packed).execute(s, b_user, b_packed);
       s.wait();
       call_.args[DNNL_ARG_WEIGHTS] = b_packed;
+    } else if (bf16_) {
+      call_.args[DNNL_ARG_WEIGHTS] = b_.converted;
     } else {
       call_.args[DNNL_ARG_WEIGHTS] = memory(pd.weights_desc(), onednn_engine(), nullptr);
     }
@@ -96,8 +110,13 @@ class OnednnMatMul final : public Kernel {
   }
 
   Status run(std::span<const Tensor> in, std::span<Tensor> out) override {
-    call_.bind(DNNL_ARG_SRC, in[0].raw());
-    if (!const_b_) call_.bind(DNNL_ARG_WEIGHTS, in[1].raw());
+    if (bf16_) {
+      a_.convert(in[0].raw(), call_.stream);
+      if (!const_b_) b_.convert(in[1].raw(), call_.stream);
+    } else {
+      call_.bind(DNNL_ARG_SRC, in[0].raw());
+      if (!const_b_) call_.bind(DNNL_ARG_WEIGHTS, in[1].raw());
+    }
     call_.bind(DNNL_ARG_DST, out[0].raw());
     call_.execute();
     return Status::ok();
@@ -106,9 +125,25 @@ class OnednnMatMul final : public Kernel {
   std::string impl_name() const override { return call_.impl; }
 
  private:
+  // A run-time fp32 operand and the bf16 copy the product reads, allocated once at prepare.
+  struct Bf16Operand {
+    memory user, converted;
+    dnnl::reorder to_bf16;
+    void init(const Shape& shape, const memory::desc& bf16_desc) {
+      user = memory(plain_f32_desc(shape), onednn_engine(), nullptr);
+      converted = memory(bf16_desc, onednn_engine());
+      to_bf16 = dnnl::reorder(user, converted);
+    }
+    void convert(const void* data, dnnl::stream& s) {
+      user.set_data_handle(const_cast<void*>(data));
+      execute_reorder(to_bf16, s, user, converted);
+    }
+  };
+
   OnednnCall call_;
+  Bf16Operand a_, b_;
   Tensor bias_;
-  bool has_bias_ = false, const_b_ = false, int8_ = false;
+  bool has_bias_ = false, const_b_ = false, int8_ = false, bf16_ = false;
 };
 
 }  // namespace
