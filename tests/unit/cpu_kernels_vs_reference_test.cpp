@@ -106,6 +106,7 @@ KernelCase conv_case(const ConvCase& p) {
   if (!p.activation.empty()) c.attrs.set_string("activation", p.activation);
   if (p.activation == "Clip") c.attrs.set_floats("activation_params", {-0.5f, 0.5f});
   if (p.activation == "LeakyRelu") c.attrs.set_floats("activation_params", {0.1f});
+  if (p.activation == "HardSigmoid") c.attrs.set_floats("activation_params", {1.0f / 6, 0.5f});  // torch's
   c.inputs = {random_f32(p.x, 1), random_f32(p.w, 2), p.bias ? random_f32({p.w[0]}, 3) : Tensor()};
   c.constant = {false, true, true};
   if (p.residual) {
@@ -146,6 +147,9 @@ INSTANTIATE_TEST_SUITE_P(
                       ConvCase{{1, 32, 8, 8}, {32, 32, 3, 3}, 1, 1, 1, 1, true, true, "Relu"},  // residual + act
                       ConvCase{{2, 8, 9, 13}, {8, 8, 3, 3}, 1, 1, 1, 1, true, false, "Clip"},   // batch 2, odd
                       ConvCase{{1, 16, 12, 12}, {16, 16, 8, 8}, 1, 8, 1, 0, true, false, "LeakyRelu"},
+                      // MobileNetV3's squeeze-excitation expansion (two post-ops: linear, clip)
+                      ConvCase{{1, 24, 1, 1}, {96, 24, 1, 1}, 1, 1, 1, 0, true, false, "HardSigmoid"},
+                      ConvCase{{1, 16, 9, 9}, {16, 16, 3, 3}, 1, 1, 1, 1, true, true, "HardSigmoid"},
                       // Few output channels (the direct kernel's cases): a depth head's last conv, residual,
                       // dilation, 5x5, 1x1, no padding, batch 2 with odd sizes.
                       ConvCase{{1, 16, 24, 40}, {1, 16, 3, 3}, 1, 1, 1, 1, true, false, "Sigmoid"},

@@ -71,8 +71,8 @@ class OnednnEltwise final : public OnednnUnary {
   Status create(const memory::desc& md, const dnnl::primitive_attr& attr, memory::desc& scratch) override {
     // Reuse the activation -> eltwise mapping of the fused post-ops, so both paths compute the same thing.
     dnnl::post_ops probe;
-    TANDEM_CHECK_OR_RETURN(append_activation(act_, probe), kUnsupported, "no oneDNN eltwise for %s",
-                           act_.name().c_str());
+    TANDEM_CHECK_OR_RETURN(append_activation(act_, probe) && probe.len() == 1, kUnsupported,
+                           "no single oneDNN eltwise for %s", act_.name().c_str());
     float scale = 1, alpha = 0, beta = 0;
     dnnl::algorithm alg = dnnl::algorithm::undef;
     probe.get_params_eltwise(0, scale, alg, alpha, beta);
