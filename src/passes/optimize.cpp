@@ -9,6 +9,8 @@ namespace tandem {
 Status optimize(Graph& graph) {
   TANDEM_RETURN_IF_ERROR(fuse_layer_norm(graph));
   TANDEM_RETURN_IF_ERROR(fuse_gelu(graph));
+  // Before MatMul+Add: the FusedMatMul it makes of a Gemm then takes the activation that follows.
+  TANDEM_RETURN_IF_ERROR(gemm_to_matmul(graph));
   TANDEM_RETURN_IF_ERROR(fuse_matmul_add(graph));
   // After MatMul+Add: a scale is only folded into a MatMul that took no bias, so alpha never meets a bias.
   TANDEM_RETURN_IF_ERROR(fuse_matmul_scale(graph));

@@ -224,6 +224,52 @@ TEST(FuseMatMulAdd, ComputedWeightsStay) {
   EXPECT_EQ(op_counts(*fused), (std::map<std::string, int>{{"MatMul", 1}, {"Relu", 1}}));
 }
 
+// ---- Gemm -> FusedMatMul ----
+
+Attributes gemm_attrs(int64_t trans_b, float alpha, float beta) {
+  Attributes a;
+  a.set_int("transB", trans_b);
+  a.set_float("alpha", alpha);
+  a.set_float("beta", beta);
+  return a;
+}
+
+TEST(GemmToMatMul, TorchLinearThenReluBecomesOneFusedMatMul) {
+  GraphBuilder b;
+  Value* y = b.op("Gemm", {b.input("a", {3, 24}), b.weights({10, 24}), b.weights({10})}, gemm_attrs(1, 1.0f, 1.0f));
+  b.output(b.op("Relu", {y}));
+  auto fused = fuse_and_compare(*b.specialized(), {gemm_to_matmul, fuse_matmul_add});
+  EXPECT_EQ(op_counts(*fused), (std::map<std::string, int>{{"FusedMatMul", 1}}));
+  Node* mm = only_node(*fused, "FusedMatMul");
+  EXPECT_EQ(mm->input(1)->shape, (Shape{24, 10}));
+  EXPECT_EQ(mm->attrs.get_string("activation", ""), "Relu");
+}
+
+TEST(GemmToMatMul, AlphaBetaAndBroadcastBias) {
+  for (int64_t trans_b : {0, 1}) {
+    GraphBuilder b;
+    Shape w = trans_b ? Shape{7, 5} : Shape{5, 7};
+    b.output(b.op("Gemm", {b.input("a", {4, 5}), b.weights(w), b.weights({1, 7})}, gemm_attrs(trans_b, 0.5f, 2.0f)));
+    auto fused = fuse_and_compare(*b.specialized(), {gemm_to_matmul});
+    EXPECT_EQ(op_counts(*fused), (std::map<std::string, int>{{"FusedMatMul", 1}})) << trans_b;
+  }
+  GraphBuilder b;  // no C at all
+  b.output(b.op("Gemm", {b.input("a", {4, 5}), b.weights({5, 7})}, gemm_attrs(0, 1.0f, 1.0f)));
+  EXPECT_EQ(op_counts(*fuse_and_compare(*b.specialized(), {gemm_to_matmul})),
+            (std::map<std::string, int>{{"FusedMatMul", 1}}));
+}
+
+TEST(GemmToMatMul, TransposedAPerElementCAndRunTimeBStay) {
+  GraphBuilder b;
+  Attributes trans_a = gemm_attrs(0, 1.0f, 1.0f);
+  trans_a.set_int("transA", 1);
+  b.output(b.op("Gemm", {b.input("a", {5, 4}), b.weights({5, 7})}, trans_a));
+  b.output(b.op("Gemm", {b.input("c", {4, 5}), b.weights({5, 7}), b.weights({4, 7})}, gemm_attrs(0, 1.0f, 1.0f)));
+  b.output(b.op("Gemm", {b.input("d", {4, 5}), b.input("w", {5, 7})}, gemm_attrs(0, 1.0f, 1.0f)));
+  auto fused = fuse_and_compare(*b.specialized(), {gemm_to_matmul});
+  EXPECT_EQ(op_counts(*fused), (std::map<std::string, int>{{"Gemm", 3}}));
+}
+
 // ---- Conv (+ residual) (+ activation) ----
 
 struct ConvActCase {
