@@ -53,6 +53,48 @@ def geomean(values):
     return math.exp(sum(math.log(v) for v in values) / len(values)) if values else None
 
 
+def entry_input(args, entry):
+    h, w = entry["export_size"]
+    return entry.get("input") or os.path.join(args.zoo, "inputs", f"{h}x{w}.npy")
+
+
+def write_input_npy(path, shape, seed=0):
+    """A float32 .npy of standard-normal values (Box-Muller on random.Random(seed)), written with the standard
+    library only, so that --onnx needs no numpy."""
+    import random
+    import struct
+    rng = random.Random(seed)
+    count = math.prod(shape)
+    values = []
+    while len(values) < count:
+        u1, u2 = rng.random() or 1e-12, rng.random()
+        r = math.sqrt(-2.0 * math.log(u1))
+        values += [r * math.cos(2 * math.pi * u2), r * math.sin(2 * math.pi * u2)]
+    header = "{'descr': '<f4', 'fortran_order': False, 'shape': (%s), }" % ", ".join(str(d) for d in shape)
+    if len(shape) == 1:
+        header = header.replace(")", ",)")
+    header += " " * ((64 - (10 + len(header) + 1) % 64) % 64) + "\n"
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode("latin1"))
+        f.write(struct.pack(f"<{count}f", *values[:count]))
+
+
+def file_entries(paths, size, out_dir):
+    """--onnx: arbitrary ONNX files (one image input [1, 3, H, W]) at --size, fed one random input."""
+    h, w = size
+    input_path = os.path.join(out_dir, f"input_1x3x{h}x{w}.npy")
+    if not os.path.isfile(input_path):
+        write_input_npy(input_path, (1, 3, h, w))
+    entries = []
+    for p in paths:
+        if not os.path.isfile(p):
+            fail(f"--onnx {p}: no such file")
+        entries.append({"model": os.path.splitext(os.path.basename(p))[0], "family": "file",
+                        "file": os.path.abspath(p), "export_size": [h, w], "input": input_path})
+    return entries
+
+
 def select_entries(manifest, names, opset, mode):
     by_key = {(e["model"], e["opset"], e["mode"]): e for e in manifest.get("entries", [])}
     skipped = {(s["model"], s["opset"], s["mode"]): s for s in manifest.get("skipped", [])}
@@ -86,7 +128,7 @@ def bench_one(args, entry, threads, worker):
     model_path = os.path.join(args.zoo, entry["file"])
     h, w = entry["export_size"]
     size = f"{h}x{w}"
-    input_path = os.path.join(args.zoo, "inputs", f"{size}.npy")
+    input_path = entry.get("input") or os.path.join(args.zoo, "inputs", f"{size}.npy")
     rounds = {"tandem": [], "ort": []}
     outputs = {"tandem": None, "ort": None}
     tandem_info = None
@@ -150,6 +192,9 @@ def main():
     ap.add_argument("--zoo", default=os.path.join(REPO, "build", "zoo"),
                     help="where tests/zoo/export_zoo.py wrote the models, manifest.json and inputs/")
     ap.add_argument("--models", default=DEFAULT_MODELS, help="comma-separated (default: all 14 of the zoo)")
+    ap.add_argument("--onnx", help="comma-separated ONNX files to run instead of the zoo (e.g. a Q/DQ export of"
+                    " `tandem calibrate --export-qdq`), at --size with a random input")
+    ap.add_argument("--size", default="256x512", help="HxW for --onnx (default 256x512)")
     ap.add_argument("--opset", type=int, default=17, choices=(13, 17), help="which export (default 17)")
     ap.add_argument("--mode", default="static", choices=("static", "dynamic"),
                     help="static (default) or dynamic export; both run at the export size")
@@ -172,16 +217,26 @@ def main():
         args.json = os.path.join(REPO, "build", "bench", f"zoo-{now.strftime('%Y%m%dT%H%M%SZ')}.json")
     command = shlex.join(["python3", os.path.relpath(os.path.abspath(sys.argv[0]), os.getcwd())] + sys.argv[1:])
 
-    manifest_path = os.path.join(args.zoo, "manifest.json")
-    if not os.path.isfile(manifest_path):
-        fail(f"{manifest_path} not found; export the zoo with /usr/bin/python3 tests/zoo/export_zoo.py"
-             f" --out {args.zoo} (or run bench/run_zoo_bench.sh)")
-    with open(manifest_path) as f:
-        manifest = json.load(f)
-    names = [n for n in args.models.split(",") if n]
-    entries, missing = select_entries(manifest, names, args.opset, args.mode)
-    if missing:
-        fail("not exported: " + "; ".join(missing))
+    manifest = {}
+    if args.onnx:
+        try:
+            size = tuple(int(v) for v in args.size.lower().split("x"))
+            assert len(size) == 2 and min(size) > 0
+        except (ValueError, AssertionError):
+            fail(f"--size {args.size}: expected HxW")
+        entries = file_entries([p for p in args.onnx.split(",") if p], size, os.path.join(REPO, "build", "bench"))
+        names = [e["model"] for e in entries]
+    else:
+        manifest_path = os.path.join(args.zoo, "manifest.json")
+        if not os.path.isfile(manifest_path):
+            fail(f"{manifest_path} not found; export the zoo with /usr/bin/python3 tests/zoo/export_zoo.py"
+                 f" --out {args.zoo} (or run bench/run_zoo_bench.sh)")
+        with open(manifest_path) as f:
+            manifest = json.load(f)
+        names = [n for n in args.models.split(",") if n]
+        entries, missing = select_entries(manifest, names, args.opset, args.mode)
+        if missing:
+            fail("not exported: " + "; ".join(missing))
     args.tandem = os.path.abspath(args.tandem)
     if not (os.path.isfile(args.tandem) and os.access(args.tandem, os.X_OK)):
         fail(f"tandem binary not found at {args.tandem}; build it (scripts/build.sh) or pass --tandem PATH")
@@ -227,18 +282,19 @@ def main():
                 if "error" not in r and (args.profile == "all" or r.get("flagged")):
                     h, w = entry["export_size"]
                     p = tandem_profile(args, os.path.join(args.zoo, entry["file"]), f"{h}x{w}", threads,
-                                       os.path.join(args.zoo, "inputs", f"{h}x{w}.npy"))
+                                       entry_input(args, entry))
                     profiles[f"{entry['model']}/{threads}"] = p
                     r["tandem_profile"] = p
     env["load_average_end"] = peers.load_average()
     env["ort_version"] = (ort_info or {}).get("version")
 
-    print("## Zoo benchmark: Tandem vs ONNX Runtime, batch 1, fp32\n")
+    print("## Zoo benchmark: Tandem vs ONNX Runtime, batch 1" + (" (given files)\n" if args.onnx else ", fp32\n"))
     print(f"{env['cpu_model']}, {env['cpu_count']} CPUs, {env['date_utc']}; load average"
           f" {env['load_average_start']} at start, {env['load_average_end']} at end")
     print(f"Tandem at commit {env['git_commit']}; onnxruntime-node {env['ort_version']} (Node {env['node']});"
-          f" models: tests/zoo/export_zoo.py op{args.opset} {args.mode} exports (torch {env['torch_export']}),"
-          " input = the zoo's inputs/HxW.npy at the export size")
+          + (f" models: {args.onnx} at {args.size}, one standard-normal input" if args.onnx else
+             f" models: tests/zoo/export_zoo.py op{args.opset} {args.mode} exports (torch {env['torch_export']}),"
+             " input = the zoo's inputs/HxW.npy at the export size"))
     print(f"{args.rounds} alternating rounds (Tandem, ORT, Tandem, ORT, ...) × {args.iterations} timed iterations"
           f" (after {args.warmup} warm-up) per runtime. ms = median of all timed iterations; Tandem/ORT = ratio of"
           " those medians (< 1: Tandem is faster); per-round range = min–max of the per-round ratios of medians;"
