@@ -1,5 +1,6 @@
-// BF16 compute for a stage: every float convolution and matrix product is marked to multiply in bf16 with fp32
-// accumulation (the kernels convert their inputs and pack their weights once); tensors between nodes stay fp32,
+// BF16 compute for a stage: every float convolution and matrix product is marked as allowed to multiply in bf16
+// with fp32 accumulation (the kernel's tactic search then keeps bf16 where it is faster; the bf16 kernels convert
+// their inputs and pack their weights once); tensors between nodes stay fp32,
 // and everything else (LayerNorm, softmax, elementwise, resizes) computes in fp32, as TensorRT keeps
 // normalisations and reductions in fp32 under mixed precision. The mark is an attribute, so a saved engine keeps it.
 #include "passes/fusion_match.h"
@@ -28,8 +29,8 @@ Status mark_bf16(Graph& graph, const std::set<std::string>& keep_float, std::vec
     ++marked;
   }
   if (report)
-    report->push_back(format("%d convolution/matmul node(s) multiply in bf16 with fp32 accumulation, %d kept in fp32;"
-                             " the other nodes compute in fp32",
+    report->push_back(format("%d convolution/matmul node(s) may multiply in bf16 (fp32 accumulation), %d kept in"
+                             " fp32 by overrides; the other nodes compute in fp32",
                              marked, kept));
   return Status::ok();
 }

@@ -40,7 +40,8 @@ Status quantize_int8(Graph& graph, const Int8Options& options, std::vector<std::
 bool int8_quantizable(const Node& node, bool matmul = true);
 
 // BF16 stages (mark_bf16.cpp): sets kComputePrecisionAttr = "bf16" on every float Conv/FusedConv/MatMul/FusedMatMul
-// not named (by node name or op type) in `keep_float`; the CPU kernels then multiply in bf16, accumulate in fp32.
+// not named (by node name or op type) in `keep_float`; the CPU kernels may then multiply in bf16 (accumulating in
+// fp32) where their tactic search finds that faster than fp32.
 // `report` (optional) gets the overrides and a summary line.
 bool bf16_markable(const Node& node);
 Status mark_bf16(Graph& graph, const std::set<std::string>& keep_float, std::vector<std::string>* report);

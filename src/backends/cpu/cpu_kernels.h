@@ -12,11 +12,14 @@ namespace tandem {
 // Convolutions: the tactic selector, which times the variants below that accept the node, or builds only
 // `tactic` (a Kernel::tactic() saved with an engine) when it is not empty.
 std::unique_ptr<Kernel> make_cpu_conv(const OpContext& ctx, const std::string& tactic = "");
-// oneDNN convolution; `blocked_io` lets oneDNN pick blocked activation layouts (reordering in and out).
-std::unique_ptr<Kernel> make_onednn_conv(bool blocked_io);
+// oneDNN convolution; `blocked_io` lets oneDNN pick blocked activation layouts (reordering in and out); `bf16`
+// multiplies in bf16 with fp32 accumulation (fp32 in and out; needs native bf16).
+std::unique_ptr<Kernel> make_onednn_conv(bool blocked_io, bool bf16 = false);
 // Tandem's direct NCHW convolution for layers with at most 8 output channels (nullptr otherwise).
 std::unique_ptr<Kernel> make_conv2d_f32_nchw_direct(const OpContext& ctx);
-std::unique_ptr<Kernel> make_onednn_matmul(const OpContext& ctx);
+// oneDNN matmul; for a node a bf16 stage marked, the faster of fp32 and bf16 (timed; `tactic`, when saved with
+// an engine, picks one without timing).
+std::unique_ptr<Kernel> make_onednn_matmul(const OpContext& ctx, const std::string& tactic = "");
 std::unique_ptr<Kernel> make_onednn_eltwise(const OpContext& ctx);
 std::unique_ptr<Kernel> make_onednn_softmax(const OpContext& ctx);
 // float32 MaxPool (without Indices), AveragePool, GlobalAveragePool.

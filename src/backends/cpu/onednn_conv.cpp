@@ -20,7 +20,8 @@ using dnnl::memory;
 class OnednnConv final : public Kernel {
  public:
   // `blocked_io`: let oneDNN choose activation layouts (reordering in and out); otherwise the node's own.
-  explicit OnednnConv(bool blocked_io) : blocked_io_(blocked_io) {}
+  // `bf16`: multiply in bf16 (native bf16 required; prepare fails otherwise).
+  OnednnConv(bool blocked_io, bool bf16) : blocked_io_(blocked_io), bf16_(bf16) {}
 
   Status prepare(const OpContext& ctx) override {
     try {
@@ -67,7 +68,8 @@ class OnednnConv final : public Kernel {
     x_unsigned_ = int8_ && node_ctx.attrs().get_int("x_unsigned", 0) != 0;
     // bf16 (a bf16 stage marked the node): the float source is converted by the input reorder and the weights
     // when they are packed; the products accumulate in fp32 and the destination stays fp32.
-    bf16_ = !int8_ && bf16_compute(*node_ctx.node) && onednn_native_bf16();
+    TANDEM_CHECK_OR_RETURN(!bf16_ || (!int8_ && onednn_native_bf16()), kUnsupported,
+                           "bf16 convolution needs a float node and native bf16");
     const memory::data_type src_dt =
         !int8_ ? memory::data_type::f32 : (x_unsigned_ ? memory::data_type::u8 : memory::data_type::s8);
     const memory::data_type wei_dt = int8_ ? memory::data_type::s8 : memory::data_type::f32;
@@ -186,6 +188,8 @@ class OnednnConv final : public Kernel {
 
 }  // namespace
 
-std::unique_ptr<Kernel> make_onednn_conv(bool blocked_io) { return std::make_unique<OnednnConv>(blocked_io); }
+std::unique_ptr<Kernel> make_onednn_conv(bool blocked_io, bool bf16) {
+  return std::make_unique<OnednnConv>(blocked_io, bf16);
+}
 
 }  // namespace tandem

@@ -3,6 +3,7 @@
 // A constant B (a Linear layer's weight) is packed once at build time into oneDNN's preferred layout.
 #include "backends/cpu/cpu_kernels.h"
 #include "backends/cpu/onednn_common.h"
+#include "backends/cpu/tactic_search.h"
 #include "ops/fused_int8.h"
 
 namespace tandem {
@@ -18,6 +19,9 @@ Shape left_pad(const Shape& s, size_t rank) {
 
 class OnednnMatMul final : public Kernel {
  public:
+  // `bf16`: multiply in bf16 (a float node, native bf16 required; prepare fails otherwise).
+  explicit OnednnMatMul(bool bf16 = false) : bf16_(bf16) {}
+
   Status prepare(const OpContext& ctx) override {
     try {
       return prepare_or_throw(ctx);
@@ -45,7 +49,8 @@ class OnednnMatMul final : public Kernel {
     const memory::data_type b_dt = int8_ ? memory::data_type::s8 : memory::data_type::f32;
     // bf16 (a bf16 stage marked the node): A (and a run-time B) are converted into bf16 buffers before each
     // product, a constant B once when it is packed; the products accumulate in fp32 and Y stays fp32.
-    bf16_ = !int8_ && bf16_compute(*node_ctx.node) && onednn_native_bf16();
+    TANDEM_CHECK_OR_RETURN(!bf16_ || (!int8_ && onednn_native_bf16()), kUnsupported,
+                           "bf16 matmul needs a float node and native bf16");
     const memory::data_type math_dt = memory::data_type::bf16;
     memory::desc a_md = plain_desc(a, bf16_ ? math_dt : a_dt);
     memory::desc y_md = plain_f32_desc(y);
@@ -148,7 +153,7 @@ class OnednnMatMul final : public Kernel {
 
 }  // namespace
 
-std::unique_ptr<Kernel> make_onednn_matmul(const OpContext& ctx) {
+std::unique_ptr<Kernel> make_onednn_matmul(const OpContext& ctx, const std::string& tactic) {
   const Node& n = *ctx.node;
   bool matmul = n.domain.empty() && n.op_type == "MatMul";
   bool fused = n.domain == kTandemDomain && n.op_type == "FusedMatMul";
@@ -177,6 +182,15 @@ std::unique_ptr<Kernel> make_onednn_matmul(const OpContext& ctx) {
     auto act = Activation::parse(n.attrs.get_string("activation", ""), n.attrs.get_floats("activation_params"));
     dnnl::post_ops probe;
     if (!act.is_ok() || !append_activation(*act, probe)) return nullptr;
+  }
+  // A node a bf16 stage marked: bf16 is allowed, not imposed (as for convolutions), so both are timed.
+  if ((bf16_compute(n) && onednn_native_bf16()) || !tactic.empty()) {
+    auto make = [](const std::string& name, const OpContext&) -> std::unique_ptr<Kernel> {
+      if (name == "onednn_fp32") return std::make_unique<OnednnMatMul>(false);
+      if (name == "onednn_bf16") return std::make_unique<OnednnMatMul>(true);
+      return nullptr;
+    };
+    return make_tuned_kernel({"onednn_fp32", "onednn_bf16"}, make, tactic);
   }
   return std::make_unique<OnednnMatMul>();
 }

@@ -1,0 +1,101 @@
+// The tactic search of tactic_search.h: candidates prepared in order, timed best-of-three after a warm-up run.
+#include "backends/cpu/tactic_search.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+
+namespace tandem {
+namespace {
+
+// Best of three after a warm-up run: the minimum is the least noisy estimate on a shared machine. A candidate
+// whose warm-up run already takes several times `to_beat` is dropped there (oneDNN's reference and gemm
+// fallbacks can be 10-100x slower; timing them in full would dominate the build).
+double time_runs(Kernel& k, std::span<const Tensor> in, std::span<Tensor> out, double to_beat) {
+  double best = 1e30;
+  for (int i = 0; i < 4; ++i) {
+    auto t0 = std::chrono::steady_clock::now();
+    if (!k.run(in, out).is_ok()) return 1e30;
+    double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (i == 0 && t > 4 * to_beat) return t;
+    if (i > 0) best = std::min(best, t);
+  }
+  return best;
+}
+
+class TunedKernel final : public Kernel {
+ public:
+  TunedKernel(std::vector<std::string> names, TacticFactory factory, std::string forced)
+      : names_(std::move(names)), factory_(std::move(factory)), forced_(std::move(forced)) {}
+
+  Status prepare(const OpContext& ctx) override {
+    if (!forced_.empty()) {
+      chosen_ = factory_(forced_, ctx);
+      TANDEM_CHECK_OR_RETURN(chosen_, kInvalidArgument, "tactic '%s' does not apply to node '%s'", forced_.c_str(),
+                             ctx.node->name.c_str());
+      tactic_ = forced_;
+      return chosen_->prepare(ctx);
+    }
+    std::vector<std::unique_ptr<Kernel>> candidates;
+    std::vector<std::string> names;
+    Status first_error = Status::ok();
+    for (const std::string& name : names_) {
+      std::unique_ptr<Kernel> k = factory_(name, ctx);
+      if (!k) continue;
+      Status st = k->prepare(ctx);
+      // oneDNN's reference implementations ("ref:any", "ref_int8:any") are what it falls back to for layouts its
+      // JIT kernels do not take (e.g. NCHW in, NHWC out); another candidate always beats them.
+      if (st.is_ok() && k->impl_name().rfind("onednn:ref", 0) == 0 && !candidates.empty()) continue;
+      if (st.is_ok()) {
+        candidates.push_back(std::move(k));
+        names.push_back(name);
+      } else if (first_error.is_ok()) {
+        first_error = st;
+      }
+    }
+    if (candidates.empty()) return first_error.is_ok() ? Status(Code::kUnsupported, "no candidate applies") : first_error;
+    if (candidates.size() == 1) {
+      chosen_ = std::move(candidates.front());
+      tactic_ = names.front();
+      return Status::ok();
+    }
+    std::vector<Tensor> in, out;
+    for (const TensorInfo& i : ctx.inputs)
+      in.push_back(!i.present ? Tensor() : i.constant ? *i.constant : Tensor::make(i.dtype, i.shape));
+    for (const TensorInfo& o : ctx.outputs) out.push_back(Tensor::make(o.dtype, o.shape));
+    double best = 1e30;
+    static const bool log = std::getenv("TANDEM_LOG_TACTICS") != nullptr;  // like trtexec --verbose
+    for (size_t i = 0; i < candidates.size(); ++i) {
+      const auto t0 = std::chrono::steady_clock::now();
+      double t = time_runs(*candidates[i], in, out, best);
+      if (log)
+        std::fprintf(stderr, "tactic %s %s: %s %.3f ms (timing took %.0f ms)\n", ctx.node->name.c_str(),
+                     names[i].c_str(), candidates[i]->impl_name().c_str(), t * 1e3,
+                     std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+      if (t < best) {
+        best = t;
+        chosen_ = std::move(candidates[i]);
+        tactic_ = names[i];
+      }
+    }
+    return Status::ok();
+  }
+  Status run(std::span<const Tensor> in, std::span<Tensor> out) override { return chosen_->run(in, out); }
+  std::string impl_name() const override { return chosen_->impl_name(); }
+  std::string tactic() const override { return tactic_; }
+
+ private:
+  std::vector<std::string> names_;
+  TacticFactory factory_;
+  std::string forced_, tactic_;
+  std::unique_ptr<Kernel> chosen_;
+};
+
+}  // namespace
+
+std::unique_ptr<Kernel> make_tuned_kernel(std::vector<std::string> names, TacticFactory factory, std::string forced) {
+  return std::make_unique<TunedKernel>(std::move(names), std::move(factory), std::move(forced));
+}
+
+}  // namespace tandem
