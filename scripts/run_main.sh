@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job from a fresh machine: install, build, then run the trained MTNet-B0 (models/, trained on
 # SynthDrive) with Tandem's CPU engine on generated test frames (seed 3000, never used in training) at 256x512:
-# accuracy and speed, three visualisations (input | segmentation | depth), and a one-line summary.
+# accuracy and speed, three visualisations (input | segmentation | depth) of frame 0 of sets 3000-3002 (none used
+# in training, validation or calibration), and a one-line summary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
