@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Configures and builds Tandem (Release) into build/, and exports the reference model files the tests and the
-# main job use into build/models (PyTorch, random weights from seed 0 until the trained model lands).
+# parity tests use into build/models (PyTorch, random weights from seed 0; the trained model is models/mtnet_b0_synthdrive.onnx).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}
