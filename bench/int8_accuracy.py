@@ -3,7 +3,8 @@
     python3 bench/int8_accuracy.py [--model models/mtnet_b0_synthdrive.onnx] [--frames 200] [--calib synth:4000:200]
 
 Steps (all with build/tools/tandem): one calibration pass writes a cache per method (entropy, minmax, percentile,
-mse); for each method two engines are built, "heads": backbone bf16 (fp32 where the CPU has no bf16) on core 0 +
+mse); for each method two engines are built, "heads": backbone bf16 (bf16 allowed: per layer the faster of fp32
+and bf16 kernels where the CPU has native bf16, fp32 elsewhere) on core 0 +
 both heads int8 on core 1, the webinar's deployment, and "all": the whole model int8 on one unit; each engine is
 evaluated with `tandem eval ENGINE --reference MODEL` on the test frames (SynthDrive seed 3000, disjoint from
 training 1000, validation 2000 and calibration 4000). Prints a markdown table and writes OUT/table.json.
@@ -94,7 +95,7 @@ def main():
     print("| configuration | calibrator | mIoU | ΔmIoU (points) | AbsRel | ΔAbsRel | δ<1.25 | seg argmax agreement "
           "| depth rel. error |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
-    label = {"heads": "backbone bf16→fp32 + heads int8", "all": "all int8"}
+    label = {"heads": "backbone bf16 + heads int8", "all": "all int8"}
     for r in rows:
         print(f"| {label[r['config']]} | {r['method']} | {r['miou']:.4f} | {100 * (r['miou'] - r['miou_fp32']):+.2f} | "
               f"{r['abs_rel']:.4f} | {r['abs_rel'] - r['abs_rel_fp32']:+.4f} | {r['delta1']:.4f} | "
