@@ -55,7 +55,7 @@ def geomean(values):
 
 def entry_input(args, entry):
     h, w = entry["export_size"]
-    return entry.get("input") or os.path.join(args.zoo, "inputs", f"{h}x{w}.npy")
+    return entry.get("input_npy") or os.path.join(args.zoo, "inputs", f"{h}x{w}.npy")
 
 
 def write_input_npy(path, shape, seed=0):
@@ -91,7 +91,7 @@ def file_entries(paths, size, out_dir):
         if not os.path.isfile(p):
             fail(f"--onnx {p}: no such file")
         entries.append({"model": os.path.splitext(os.path.basename(p))[0], "family": "file",
-                        "file": os.path.abspath(p), "export_size": [h, w], "input": input_path})
+                        "file": os.path.abspath(p), "export_size": [h, w], "input_npy": input_path})
     return entries
 
 
@@ -128,7 +128,7 @@ def bench_one(args, entry, threads, worker):
     model_path = os.path.join(args.zoo, entry["file"])
     h, w = entry["export_size"]
     size = f"{h}x{w}"
-    input_path = entry.get("input") or os.path.join(args.zoo, "inputs", f"{size}.npy")
+    input_path = entry.get("input_npy") or os.path.join(args.zoo, "inputs", f"{size}.npy")
     rounds = {"tandem": [], "ort": []}
     outputs = {"tandem": None, "ort": None}
     tandem_info = None
