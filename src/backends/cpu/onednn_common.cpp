@@ -75,4 +75,27 @@ bool append_activation(const Activation& act, dnnl::post_ops& ops) {
   return false;
 }
 
+Status OnednnUnary::prepare(const OpContext& ctx) {
+  try {
+    dnnl::memory::desc src = plain_f32_desc(ctx.in(0).shape), dst = plain_f32_desc(ctx.out(0).shape);
+    dnnl::primitive_attr attr;
+    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+    dnnl::memory::desc scratch;
+    TANDEM_RETURN_IF_ERROR(create(src, dst, attr, scratch));
+    call_.args[DNNL_ARG_SRC] = dnnl::memory(src, onednn_engine(), nullptr);
+    call_.args[DNNL_ARG_DST] = dnnl::memory(dst, onednn_engine(), nullptr);
+    call_.add_scratchpad(scratch);
+  } catch (const dnnl::error& e) {
+    return Status(Code::kUnsupported, std::string("oneDNN: ") + e.what());
+  }
+  return Status::ok();
+}
+
+Status OnednnUnary::run(std::span<const Tensor> in, std::span<Tensor> out) {
+  call_.bind(DNNL_ARG_SRC, in[0].raw());
+  call_.bind(DNNL_ARG_DST, out[0].raw());
+  call_.execute();
+  return Status::ok();
+}
+
 }  // namespace tandem

@@ -9,6 +9,7 @@
 
 #include "core/tensor.h"
 #include "ir/graph.h"
+#include "ops/op_registry.h"
 #include "ops/activation.h"
 
 namespace tandem {
@@ -69,6 +70,21 @@ struct OnednnCall {
     execute_primitive(primitive, stream, c_args);
   }
   std::vector<dnnl_exec_arg_t> c_args;
+};
+
+// A one-input, one-output primitive on plain float32 tensors (input 0 -> output 0); subclasses only describe the
+// primitive. prepare() turns a oneDNN error into kUnsupported, so the reference kernel takes the node.
+class OnednnUnary : public Kernel {
+ public:
+  Status prepare(const OpContext& ctx) override;
+  Status run(std::span<const Tensor> in, std::span<Tensor> out) override;
+  std::string impl_name() const override { return call_.impl; }
+
+ protected:
+  // Builds the primitive for `src` -> `dst` into call_ (call_.init) and reports its scratchpad size.
+  virtual Status create(const dnnl::memory::desc& src, const dnnl::memory::desc& dst, const dnnl::primitive_attr& attr,
+                        dnnl::memory::desc& scratch) = 0;
+  OnednnCall call_;
 };
 
 }  // namespace tandem

@@ -31,44 +31,13 @@ bool activation_of(const OpContext& ctx, Activation& act) {
   return true;
 }
 
-// A one-input, one-output primitive on a plain tensor; subclasses only describe the primitive.
-class OnednnUnary : public Kernel {
- public:
-  Status prepare(const OpContext& ctx) override {
-    try {
-      memory::desc md = plain_f32_desc(ctx.in(0).shape);
-      dnnl::primitive_attr attr;
-      attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-      memory::desc scratch;
-      TANDEM_RETURN_IF_ERROR(create(md, attr, scratch));
-      call_.args[DNNL_ARG_SRC] = memory(md, onednn_engine(), nullptr);
-      call_.args[DNNL_ARG_DST] = memory(md, onednn_engine(), nullptr);
-      call_.add_scratchpad(scratch);
-    } catch (const dnnl::error& e) {
-      return Status(Code::kUnsupported, std::string("oneDNN: ") + e.what());
-    }
-    return Status::ok();
-  }
-  Status run(std::span<const Tensor> in, std::span<Tensor> out) override {
-    call_.bind(DNNL_ARG_SRC, in[0].raw());
-    call_.bind(DNNL_ARG_DST, out[0].raw());
-    call_.execute();
-    return Status::ok();
-  }
-  std::string impl_name() const override { return call_.impl; }
-
- protected:
-  // Builds the primitive for `md` into call_ (call_.init) and reports its scratchpad size.
-  virtual Status create(const memory::desc& md, const dnnl::primitive_attr& attr, memory::desc& scratch) = 0;
-  OnednnCall call_;
-};
-
 class OnednnEltwise final : public OnednnUnary {
  public:
   explicit OnednnEltwise(Activation act) : act_(act) {}
 
  protected:
-  Status create(const memory::desc& md, const dnnl::primitive_attr& attr, memory::desc& scratch) override {
+  Status create(const memory::desc& md, const memory::desc& /*dst: the same*/, const dnnl::primitive_attr& attr,
+                memory::desc& scratch) override {
     // Reuse the activation -> eltwise mapping of the fused post-ops, so both paths compute the same thing.
     dnnl::post_ops probe;
     TANDEM_CHECK_OR_RETURN(append_activation(act_, probe) && probe.len() == 1, kUnsupported,
@@ -92,7 +61,8 @@ class OnednnSoftmax final : public OnednnUnary {
   explicit OnednnSoftmax(int axis) : axis_(axis) {}
 
  protected:
-  Status create(const memory::desc& md, const dnnl::primitive_attr& attr, memory::desc& scratch) override {
+  Status create(const memory::desc& md, const memory::desc& /*dst: the same*/, const dnnl::primitive_attr& attr,
+                memory::desc& scratch) override {
     dnnl::softmax_forward::desc d(dnnl::prop_kind::forward_inference, md, axis_);
     dnnl::softmax_forward::primitive_desc pd(d, attr, onednn_engine());
     call_.init(dnnl::softmax_forward(pd), pd.impl_info_str());

@@ -50,43 +50,25 @@ bool describe(const WindowGeometry& w, bool average, bool count_include_pad, Poo
   return true;
 }
 
-class OnednnPool final : public Kernel {
+class OnednnPool final : public OnednnUnary {
  public:
   explicit OnednnPool(PoolDesc desc) : desc_(std::move(desc)) {}
 
-  Status prepare(const OpContext& ctx) override {
-    try {
-      memory::desc src = plain_f32_desc(ctx.in(0).shape);
-      memory::desc dst = plain_f32_desc(ctx.out(0).shape);
-      dnnl::primitive_attr attr;
-      attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-      dnnl::pooling_v2_forward::desc d(dnnl::prop_kind::forward_inference, desc_.alg, src, dst, desc_.strides,
-                                       desc_.kernel, desc_.dilation, desc_.pad_l, desc_.pad_r);
-      dnnl::pooling_v2_forward::primitive_desc pd(d, attr, onednn_engine());
-      // oneDNN's own reference implementation is no faster than Tandem's; leave the node to that one.
-      if (std::string(pd.impl_info_str()).rfind("ref", 0) == 0) return Status(Code::kUnsupported, "oneDNN has only ref pooling");
-      call_.init(dnnl::pooling_v2_forward(pd), pd.impl_info_str());
-      call_.args[DNNL_ARG_SRC] = memory(src, onednn_engine(), nullptr);
-      call_.args[DNNL_ARG_DST] = memory(dst, onednn_engine(), nullptr);
-      call_.add_scratchpad(pd.scratchpad_desc());
-    } catch (const dnnl::error& e) {
-      return Status(Code::kUnsupported, std::string("oneDNN: ") + e.what());
-    }
+ protected:
+  Status create(const memory::desc& src, const memory::desc& dst, const dnnl::primitive_attr& attr,
+                memory::desc& scratch) override {
+    dnnl::pooling_v2_forward::desc d(dnnl::prop_kind::forward_inference, desc_.alg, src, dst, desc_.strides,
+                                     desc_.kernel, desc_.dilation, desc_.pad_l, desc_.pad_r);
+    dnnl::pooling_v2_forward::primitive_desc pd(d, attr, onednn_engine());
+    // oneDNN's own reference implementation is no faster than Tandem's; leave the node to that one.
+    if (std::string(pd.impl_info_str()).rfind("ref", 0) == 0) return Status(Code::kUnsupported, "oneDNN has only ref pooling");
+    call_.init(dnnl::pooling_v2_forward(pd), pd.impl_info_str());
+    scratch = pd.scratchpad_desc();
     return Status::ok();
   }
-
-  Status run(std::span<const Tensor> in, std::span<Tensor> out) override {
-    call_.bind(DNNL_ARG_SRC, in[0].raw());
-    call_.bind(DNNL_ARG_DST, out[0].raw());
-    call_.execute();
-    return Status::ok();
-  }
-
-  std::string impl_name() const override { return call_.impl; }
 
  private:
   PoolDesc desc_;
-  OnednnCall call_;
 };
 
 }  // namespace
