@@ -36,6 +36,7 @@ import torch.nn.functional as F  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from mtnet import MAX_DEPTH, NUM_CLASSES, MTNetB0, param_count  # noqa: E402
+from onnx_weights import frozen_batchnorms, load_onnx_weights  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TRAIN_SEED, VAL_SEED, TEST_SEED = 1000, 2000, 3000
@@ -300,9 +301,35 @@ def load_checkpoint(path, model, opt, rng):
 
 # ---------------------------------------------------------------------------------------------------- main
 
-def train_step(model, opt, batch, weights, depth_weight):
+def fp32_layer_norm_under_autocast():
+    """torch 1.13's CPU autocast leaves layer_norm out of its fp32 list, so a bf16 input meets fp32 weights and
+    fails; run every LayerNorm in fp32 (what autocast does on CUDA, and what the runtime's bf16 stages do)."""
+    layer_norm = F.layer_norm
+
+    def fp32(x, shape, weight=None, bias=None, eps=1e-5):
+        return layer_norm(x.float(), shape, weight, bias, eps)
+    F.layer_norm = fp32  # nn.LayerNorm calls it through the module attribute
+
+
+def keep_in_fp32(module):
+    """Run one module outside autocast, in fp32. The depth head's last two convolutions (16 channels at full
+    resolution, 16 -> 1) got non-finite weight gradients from oneDNN 2.6's bf16 backward on AMX in the first
+    step, and every weight was NaN one step later; in fp32 they are cheap (a few % of a step)."""
+    forward = module.forward
+
+    def fp32_forward(*args):
+        with torch.autocast("cpu", enabled=False):
+            return forward(*(a.float() for a in args))
+    module.forward = fp32_forward
+
+
+def train_step(model, opt, batch, weights, depth_weight, amp=None):
     x, label, depth = batch
-    seg, pred = model(x.contiguous(memory_format=torch.channels_last))
+    # bf16 autocast: convs and matmuls run in bf16 through oneDNN (AMX or AVX-512 BF16 where the CPU has them),
+    # with fp32 master weights and the losses in fp32.
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=amp == "bf16"):
+        seg, pred = model(x.contiguous(memory_format=torch.channels_last))
+    seg, pred = seg.float(), pred.float()
     ls, ld = seg_loss(seg, label, weights), depth_loss(pred, depth)
     opt.zero_grad(set_to_none=True)
     (ls + depth_weight * ld).backward()
@@ -319,7 +346,7 @@ def time_phases(model, opt, frames, weights, args, rng):
         for i in range(args.time_steps + 2):
             t, c = time.time(), time.process_time()
             batch_data = make_batch(frames, batch, crop, zoom, args.jitter, rng)
-            train_step(model, opt, batch_data, weights, args.depth_weight)
+            train_step(model, opt, batch_data, weights, args.depth_weight, args.amp)
             times.append((time.time() - t, time.process_time() - c))
         wall, cpu = np.median(times[2:], 0)
         total += steps * wall
@@ -363,6 +390,9 @@ def parse_args():
     ap.add_argument("--val-every", type=int, default=1000)
     ap.add_argument("--log-every", type=int, default=50)
     ap.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
+    ap.add_argument("--init-onnx", metavar="FILE",
+                    help="start from the weights of an MTNet-B0 ONNX export (fine-tuning a committed model)")
+    ap.add_argument("--amp", choices=["bf16"], help="bf16 autocast for forward and backward (fp32 weights)")
     ap.add_argument("--data-only", action="store_true", help="build the train/val caches and exit")
     ap.add_argument("--time-steps", type=int, default=0,
                     help="only time N steps of each phase (after 2 warm-up steps) and project the total")
@@ -384,8 +414,20 @@ def main():
         print("class freq  :", " ".join(f"{p:.4f}" for p in freq))
         print("class weight:", " ".join(f"{w:.2f}" for w in weights.tolist()))
 
+    if args.amp == "bf16":
+        fp32_layer_norm_under_autocast()
     torch.manual_seed(args.seed)
     model = init_for_training(MTNetB0()).train()
+    frozen = []
+    if args.init_onnx:
+        load_onnx_weights(model, args.init_onnx)
+        frozen = frozen_batchnorms(model)  # folded on export; batch statistics would undo the fold
+        print(f"initialised from {args.init_onnx}; {len(frozen)} BatchNorm(s) kept in eval mode")
+    if args.amp == "bf16":
+        keep_in_fp32(model.depth_head.up_convs[-1])
+        keep_in_fp32(model.depth_head.out)
+    keep_frozen = lambda: [m.eval() for m in frozen]  # noqa: E731  (model.train() resets them)
+    keep_frozen()
     # channels_last: oneDNN's conv backward is ~10 % faster on this CPU; the state_dict is unaffected.
     model = model.to(memory_format=torch.channels_last)
     opt = make_optimizer(model, args.lr, args.weight_decay)
@@ -411,7 +453,9 @@ def main():
             g["lr"] = lr
         ts, cs = time.time(), time.process_time()
         ls, ld = train_step(model, opt, make_batch(train, batch, crop, zoom, args.jitter, rng), weights,
-                            args.depth_weight)
+                            args.depth_weight, args.amp)
+        if not (math.isfinite(ls) and math.isfinite(ld)):
+            sys.exit(f"train: non-finite loss at step {step + 1} (seg {ls}, depth {ld}); last good checkpoint {ckpt}")
         step += 1
         window.append((ls, ld, time.time() - ts, time.process_time() - cs))
         if step % args.log_every == 0 or step == total:
@@ -424,6 +468,7 @@ def main():
             window = []
         if step % args.val_every == 0 or step == total:
             m = validate(model, val, step)
+            keep_frozen()
             log["events"].append({"step": step, "val": m})
         if step % args.ckpt_every == 0 or step == total:
             save_checkpoint(ckpt, model, opt, step, rng, log)
