@@ -2,7 +2,7 @@
 when its PyTorch checkpoint is gone (checkpoints live in build/, which a fresh machine does not have).
 
     from onnx_weights import load_onnx_weights
-    load_onnx_weights(model, "models/mtnet_b0_synthdrive.onnx")
+    folded_batchnorms = load_onnx_weights(model, "models/mtnet_b0_synthdrive.onnx")
 
 torch.onnx.export keeps most parameters under their state_dict names. Two kinds do not survive by name:
 - every nn.Linear becomes MatMul(x, W^T) + Add(bias) with W^T an anonymous `onnx::MatMul_N` initializer; the
@@ -10,7 +10,7 @@ torch.onnx.export keeps most parameters under their state_dict names. Two kinds 
 - the seg head's Conv + BatchNorm is folded into one Conv with a bias (`onnx::Conv_N`). It is restored as the
   conv's weight plus a BatchNorm that is exactly the identity in eval mode (mean 0, var 1 - eps, gamma 1,
   beta = the folded bias). Training mode would normalise with batch statistics and undo the fold, so the
-  caller keeps that BatchNorm in eval mode (see frozen_batchnorms).
+  caller keeps the BatchNorms that load_onnx_weights returns in eval mode.
 """
 
 import numpy as np
@@ -32,12 +32,14 @@ def _module_path(node_name):
 
 
 def load_onnx_weights(model, path):
-    """Fill model's parameters and buffers from the ONNX file at path; raises ValueError naming what is missing
-    or mis-shaped, so a model that does not match the export is never half-loaded silently."""
+    """Fill model's parameters and buffers from the ONNX file at path and return the BatchNorm modules restored
+    from a fold (to be kept in eval mode); raises ValueError naming what is missing or mis-shaped, so a model
+    that does not match the export is never half-loaded silently."""
     graph = onnx.load(path).graph
     inits = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
     sd = model.state_dict()
-    new = {}
+    modules = dict(model.named_modules())
+    new, folded = {}, []
     for name in sd:
         if name in inits:
             new[name] = inits[name]
@@ -54,7 +56,8 @@ def load_onnx_weights(model, path):
                 raise ValueError(f"{path}: folded conv {node.name} has no conv+BatchNorm pair in the model")
             new[conv + ".weight"] = inits[node.input[1]]
             bias = inits[node.input[2]] if len(node.input) > 2 else np.zeros(sd[bn + ".bias"].shape, np.float32)
-            eps = _bn_eps(model, bn)
+            eps = modules[bn].eps
+            folded.append(modules[bn])
             new[bn + ".weight"] = np.ones_like(bias)
             new[bn + ".bias"] = bias
             new[bn + ".running_mean"] = np.zeros_like(bias)
@@ -67,13 +70,4 @@ def load_onnx_weights(model, path):
         if tuple(v.shape) != tuple(sd[k].shape):
             raise ValueError(f"{path}: {k} has shape {tuple(v.shape)} in ONNX, {tuple(sd[k].shape)} in the model")
     model.load_state_dict({k: torch.from_numpy(np.array(v)).to(sd[k].dtype) for k, v in new.items()})
-    return model
-
-
-def _bn_eps(model, name):
-    return dict(model.named_modules())[name].eps
-
-
-def frozen_batchnorms(model):
-    """The BatchNorms load_onnx_weights restored from a fold: they must stay in eval mode while training."""
-    return [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    return folded

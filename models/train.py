@@ -36,7 +36,7 @@ import torch.nn.functional as F  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from mtnet import MAX_DEPTH, NUM_CLASSES, MTNetB0, param_count  # noqa: E402
-from onnx_weights import frozen_batchnorms, load_onnx_weights  # noqa: E402
+from onnx_weights import load_onnx_weights  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TRAIN_SEED, VAL_SEED, TEST_SEED = 1000, 2000, 3000
@@ -420,8 +420,8 @@ def main():
     model = init_for_training(MTNetB0()).train()
     frozen = []
     if args.init_onnx:
-        load_onnx_weights(model, args.init_onnx)
-        frozen = frozen_batchnorms(model)  # folded on export; batch statistics would undo the fold
+        # The BatchNorms folded on export come back as identities; batch statistics would undo the fold.
+        frozen = load_onnx_weights(model, args.init_onnx)
         print(f"initialised from {args.init_onnx}; {len(frozen)} BatchNorm(s) kept in eval mode")
     if args.amp == "bf16":
         keep_in_fp32(model.depth_head.up_convs[-1])

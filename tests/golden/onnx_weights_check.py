@@ -15,7 +15,10 @@ from onnx_numpy_ref import run_model  # noqa: E402
 from onnx_weights import load_onnx_weights  # noqa: E402
 
 path = os.path.join(REPO, "models", "mtnet_b0_synthdrive.onnx")
-model = load_onnx_weights(MTNetB0(), path).eval()
+model = MTNetB0()
+folded = load_onnx_weights(model, path)
+assert folded == [model.seg_head.fuse[1]], f"expected only the seg head's folded BatchNorm back, got {folded}"
+model.eval()
 x = torch.from_numpy(np.random.RandomState(7).uniform(-2, 2, (1, 3, 96, 160)).astype(np.float32))
 with torch.no_grad():
     outs = [t.numpy() for t in model(x)]
