@@ -10,8 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli_deployment.h"
 #include "command.h"
-#include "quant/calibration_cache.h"
 #include "runtime/benchmark.h"
 #include "tandem/deployment.h"
 
@@ -54,32 +54,8 @@ struct Config {
 Result<Config> make_config(const Session& session, const std::map<std::string, Shape>& shapes,
                            const std::string& plan_path, const ModelOptions& m, int in_flight) {
   Config c;
-  std::vector<int> cores = available_cores();
-  Plan plan;
-  if (plan_path.empty()) {
-    TANDEM_CHECK_OR_RETURN(m.threads <= static_cast<int>(cores.size()), kInvalidArgument,
-                           "--threads %d: this process may use %zu cores", m.threads, cores.size());
-    std::vector<std::string> outputs;
-    for (const PortInfo& p : session.outputs()) outputs.push_back(p.name);
-    plan = single_unit_plan(outputs, std::vector<int>(cores.begin(), cores.begin() + m.threads), 1);
-    c.label = "one unit, " + std::to_string(m.threads) + " core(s)";
-  } else {
-    TANDEM_ASSIGN_OR_RETURN(plan, load_plan(plan_path, 0));
-    for (const UnitSpec& u : plan.units)
-      for (int core : u.cores)
-        TANDEM_CHECK_OR_RETURN(std::find(cores.begin(), cores.end(), core) != cores.end(), kInvalidArgument,
-                               "plan '%s': unit '%s' uses core %d, which this process may not run on",
-                               plan_path.c_str(), u.name.c_str(), core);
-    c.label = plan_path;
-  }
-  if (in_flight > 0) plan.in_flight = in_flight;
-  DeploymentOptions dopt;
-  dopt.input_shapes = shapes;
-  if (!m.calib_cache.empty()) {
-    TANDEM_ASSIGN_OR_RETURN(CalibrationCache cache, read_cache(m.calib_cache));
-    dopt.scales = cache.scales;
-  }
-  TANDEM_ASSIGN_OR_RETURN(c.deployment, Deployment::build(session.graph(), plan, dopt));
+  DeploymentFlags flags{plan_path, m.threads, m.calib_cache, in_flight};
+  TANDEM_ASSIGN_OR_RETURN(c.deployment, deployment_from_flags(session, shapes, flags, &c.label));
   return c;
 }
 

@@ -4,8 +4,8 @@
 #include <iomanip>
 #include <iostream>
 
+#include "cli_deployment.h"
 #include "command.h"
-#include "quant/calibration_cache.h"
 #include "tandem/deployment.h"
 
 namespace tandem::cli {
@@ -25,24 +25,8 @@ Status build_command(const BuildOptions& o) {
   const auto t0 = Clock::now();
   TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Session::load(o.model, SessionOptions{}));
   TANDEM_ASSIGN_OR_RETURN(auto shapes, resolve_shapes(session->inputs(), o.shapes));
-  Plan plan;
-  if (o.plan.empty()) {
-    std::vector<int> cores = available_cores();
-    TANDEM_CHECK_OR_RETURN(o.threads <= static_cast<int>(cores.size()), kInvalidArgument,
-                           "--threads %d: this process may use %zu cores", o.threads, cores.size());
-    std::vector<std::string> outputs;
-    for (const PortInfo& p : session->outputs()) outputs.push_back(p.name);
-    plan = single_unit_plan(outputs, std::vector<int>(cores.begin(), cores.begin() + o.threads), 1);
-  } else {
-    TANDEM_ASSIGN_OR_RETURN(plan, load_plan(o.plan, 0));
-  }
-  DeploymentOptions dopt;
-  dopt.input_shapes = shapes;
-  if (!o.calib_cache.empty()) {
-    TANDEM_ASSIGN_OR_RETURN(CalibrationCache cache, read_cache(o.calib_cache));
-    dopt.scales = cache.scales;
-  }
-  TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<Deployment> d, Deployment::build(session->graph(), plan, dopt));
+  TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<Deployment> d,
+                          deployment_from_flags(*session, shapes, {o.plan, o.threads, o.calib_cache, 0}));
   TANDEM_RETURN_IF_ERROR(save_deployment(*d, o.out, o.model));
   const double build_s = std::chrono::duration<double>(Clock::now() - t0).count();
   for (const DeployedStage& s : d->stages()) {

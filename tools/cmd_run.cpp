@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "backends/cpu/cpu_engine.h"
+#include "cli_deployment.h"
 #include "command.h"
 #include "io/npy.h"
 #include "tandem/deployment.h"
@@ -29,7 +30,9 @@ struct RunOptions {
   std::string output_dir;
   std::string times_json;
   bool profile = false;
-  int profile_layers = 0;  // also list the N slowest kernels
+  int profile_layers = 0;   // also list the N slowest kernels
+  std::string plan;         // an ONNX model deployed by a plan (its stages pipelined), as tandem bench runs it
+  std::string calib_cache;  // scales for the plan's int8 stages
 };
 
 void print_output_summary(const TensorDesc& d, const Tensor& t) {
@@ -94,30 +97,27 @@ Status write_outputs(const std::vector<TensorDesc>& descs, const std::vector<Ten
   TANDEM_CHECK_OR_RETURN(!ec, kIoError, "cannot create '%s': %s", dir.c_str(), ec.message().c_str());
   for (size_t i = 0; i < outputs.size(); ++i) {
     std::string name = descs[i].name;
-    std::replace_if(name.begin(), name.end(), [](char c) { return c == '/' || c == ':'; }, '_');
+    std::replace_if(
+        name.begin(), name.end(), [](char c) { return c == '/' || c == ':'; }, '_');
     TANDEM_RETURN_IF_ERROR(save_npy(outputs[i], dir + "/" + name + ".npy"));
   }
   std::cout << "  wrote " << outputs.size() << " output(s) to " << dir << "\n";
   return Status::ok();
 }
 
-// A .tdm engine (`tandem build`): its deployment runs frame by frame through the pipeline, at its built shape.
-Status run_engine_file(const RunOptions& o) {
-  TANDEM_CHECK_OR_RETURN(o.shapes.empty() && !o.profile, kInvalidArgument,
-                         "'%s' is an engine with fixed shapes: drop --shape and --profile (use tandem bench --profile)",
-                         o.model.c_str());
-  auto t_load = std::chrono::steady_clock::now();
-  TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<Deployment> d, load_deployment(o.model));
-  double load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t_load).count();
-  std::vector<Tensor> inputs;
+// A deployment (a .tdm engine from `tandem build`, or a model built for --plan) runs frame by frame through
+// its pipeline, at the shape it was built for. `inputs` already loaded, or empty: loaded/generated here.
+Status run_deployment(const RunOptions& o, Deployment& deployment, const std::string& what, double load_ms,
+                      std::vector<Tensor> inputs) {
+  Deployment* d = &deployment;
   std::vector<TensorDesc> in_descs, out_descs;
   for (int i : d->model_inputs()) {
     const BoundaryTensor& t = d->tensors()[static_cast<size_t>(i)];
     in_descs.push_back({t.name, t.dtype, t.shape});
   }
   TANDEM_CHECK_OR_RETURN(o.inputs.empty() || o.inputs.size() == in_descs.size(), kInvalidArgument,
-                         "the engine has %zu inputs, --input gave %zu", in_descs.size(), o.inputs.size());
-  for (size_t i = 0; i < in_descs.size(); ++i) {
+                         "the deployment has %zu inputs, --input gave %zu", in_descs.size(), o.inputs.size());
+  for (size_t i = inputs.size(); i < in_descs.size(); ++i) {
     PortInfo port{in_descs[i].name, in_descs[i].dtype, in_descs[i].shape, {}};
     if (o.inputs.empty()) {
       inputs.push_back(generated_input(port, port.shape, 1234 + i));
@@ -146,20 +146,61 @@ Status run_engine_file(const RunOptions& o) {
     TANDEM_RETURN_IF_ERROR(run_once());
     times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
   }
-  std::cout << "engine " << o.model << " (" << d->stages().size() << " stage(s))\n";
+  std::cout << what << " " << o.model << " (" << d->stages().size() << " stage(s))\n";
+  for (const DeployedStage& st : d->stages())
+    std::cout << "  stage " << st.name << " on " << d->units()[static_cast<size_t>(st.unit)]->spec().name << " ("
+              << precision_name(st.precision) << ")\n";
   for (size_t i = 0; i < in_descs.size(); ++i)
     std::cout << "  input " << in_descs[i].name << " " << shape_to_string(inputs[i].shape())
               << (o.inputs.empty() ? " (generated)" : " from " + o.inputs[i]) << "\n";
   for (size_t i = 0; i < outputs.size(); ++i) print_output_summary(out_descs[i], outputs[i]);
-  std::cout << "  load " << load_ms << " ms; " << o.iterations << " run(s): median " << median_of(times)
-            << " ms, min " << *std::min_element(times.begin(), times.end()) << " ms, max "
-            << *std::max_element(times.begin(), times.end()) << " ms\n";
+  std::cout << (what == "engine" ? "  load " : "  load+build ") << load_ms << " ms; " << o.iterations
+            << " run(s): median " << median_of(times) << " ms, min " << *std::min_element(times.begin(), times.end())
+            << " ms, max " << *std::max_element(times.begin(), times.end()) << " ms\n";
   if (!o.output_dir.empty()) TANDEM_RETURN_IF_ERROR(write_outputs(out_descs, outputs, o.output_dir));
   return Status::ok();
 }
 
+Status run_engine_file(const RunOptions& o) {
+  TANDEM_CHECK_OR_RETURN(o.shapes.empty() && !o.profile && o.plan.empty() && o.calib_cache.empty(), kInvalidArgument,
+                         "'%s' is an engine with its plan and shapes built in: drop --shape, --plan, --calib-cache "
+                         "and --profile (use tandem bench --profile)",
+                         o.model.c_str());
+  auto t_load = std::chrono::steady_clock::now();
+  TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<Deployment> d, load_deployment(o.model));
+  double load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t_load).count();
+  return run_deployment(o, *d, "engine", load_ms, {});
+}
+
+// An ONNX model with --plan: inputs are loaded first (an .npy fixes the shape the plan is built at), then the
+// deployment is built as tandem build would, and run as an engine file runs.
+Status run_planned_model(const RunOptions& o) {
+  TANDEM_CHECK_OR_RETURN(!o.profile, kInvalidArgument,
+                         "--profile times one engine's kernels; for a plan use tandem bench %s --plan %s --profile",
+                         o.model.c_str(), o.plan.c_str());
+  auto t_load = std::chrono::steady_clock::now();
+  TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Session::load(o.model, SessionOptions{}));
+  const auto& ports = session->inputs();
+  TANDEM_CHECK_OR_RETURN(o.inputs.empty() || o.inputs.size() == ports.size(), kInvalidArgument,
+                         "the model has %zu inputs, --input gave %zu", ports.size(), o.inputs.size());
+  TANDEM_ASSIGN_OR_RETURN(auto shapes, resolve_shapes(ports, o.shapes));
+  std::vector<Tensor> inputs;
+  for (size_t i = 0; i < o.inputs.size(); ++i) {
+    TANDEM_ASSIGN_OR_RETURN(Tensor t, load_input(o.inputs[i], ports[i], shapes[ports[i].name]));
+    shapes[ports[i].name] = t.shape();
+    inputs.push_back(std::move(t));
+  }
+  DeploymentFlags flags{o.plan, o.threads, o.calib_cache, 0};
+  TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<Deployment> d, deployment_from_flags(*session, shapes, flags));
+  double load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t_load).count();
+  return run_deployment(o, *d, "model", load_ms, std::move(inputs));
+}
+
 Status run_command(const RunOptions& o) {
   if (is_engine_file(o.model)) return run_engine_file(o);
+  if (!o.plan.empty()) return run_planned_model(o);
+  TANDEM_CHECK_OR_RETURN(o.calib_cache.empty(), kInvalidArgument,
+                         "--calib-cache needs a --plan with int8 stages (one engine without a plan runs fp32)");
   SessionOptions so;
   so.threads = o.threads;
   auto t_load = std::chrono::steady_clock::now();
@@ -198,8 +239,7 @@ Status run_command(const RunOptions& o) {
               << (o.inputs.empty() ? " (generated)" : " from " + o.inputs[i]) << "\n";
   for (size_t i = 0; i < outputs.size(); ++i) print_output_summary(engine->outputs()[i], outputs[i]);
   std::cout << "  load+build " << build_ms << " ms; " << o.threads << " thread(s); " << o.iterations
-            << " run(s): median " << median << " ms, min " << sorted.front() << " ms, max " << sorted.back()
-            << " ms\n";
+            << " run(s): median " << median << " ms, min " << sorted.front() << " ms, max " << sorted.back() << " ms\n";
   if (!o.output_dir.empty()) TANDEM_RETURN_IF_ERROR(write_outputs(engine->outputs(), outputs, o.output_dir));
   if (o.profile) print_profile(*engine, inputs, outputs, o.iterations, o.profile_layers);
   if (!o.times_json.empty()) {
@@ -218,6 +258,8 @@ void add_run_command(CLI::App& app, CommandResult& result) {
   cmd->add_option("model", o->model, "ONNX model, or an engine (.tdm) from tandem build")->required();
   cmd->add_option("--input", o->inputs, "One file per model input: .npy, .pb (TensorProto) or an image");
   cmd->add_option("--shape", o->shapes, "HxW for NCHW inputs, or name=AxBxCxD");
+  cmd->add_option("--plan", o->plan, "Deployment plan (JSON): stages on their units, pipelined (default: one engine)");
+  cmd->add_option("--calib-cache", o->calib_cache, "Calibration cache for the plan's int8 stages");
   cmd->add_option("--threads", o->threads, "Threads per kernel")->check(CLI::Range(1, 256));
   cmd->add_option("--iterations", o->iterations, "Timed runs")->check(CLI::Range(1, 1000000));
   cmd->add_option("--warmup", o->warmup, "Untimed runs first")->check(CLI::Range(0, 1000000));

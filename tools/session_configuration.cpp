@@ -1,9 +1,11 @@
 // Adapting Session::run (all outputs, in model order) to a Configuration (the two task outputs).
 #include "session_configuration.h"
 
+#include <map>
 #include <memory>
 #include <vector>
 
+#include "cli_deployment.h"
 #include "eval/task_outputs.h"
 #include "tandem/deployment.h"
 #include "tandem/pipeline.h"
@@ -83,15 +85,10 @@ Result<std::unique_ptr<Deployment>> load_or_build_deployment(const std::string& 
   TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Session::load(model_path, SessionOptions{}));
   const std::string context = "model '" + model_path + "'";
   TANDEM_RETURN_IF_ERROR_CTX(check_image_input(session->inputs()), context);
-  std::vector<int> cores = available_cores();
-  TANDEM_CHECK_OR_RETURN(threads <= static_cast<int>(cores.size()), kInvalidArgument,
-                         "--threads %d: this process may use %zu cores", threads, cores.size());
-  std::vector<std::string> outputs;
-  for (const PortInfo& p : session->outputs()) outputs.push_back(p.name);
-  Plan plan = single_unit_plan(outputs, std::vector<int>(cores.begin(), cores.begin() + threads), 1);
-  DeploymentOptions options;
-  options.input_shapes[session->inputs()[0].name] = Shape{1, 3, height, width};
-  Result<std::unique_ptr<Deployment>> built = Deployment::build(session->graph(), plan, options);
+  std::map<std::string, Shape> shapes{{session->inputs()[0].name, Shape{1, 3, height, width}}};
+  DeploymentFlags flags;
+  flags.threads = threads;
+  Result<std::unique_ptr<Deployment>> built = deployment_from_flags(*session, shapes, flags);
   if (!built.is_ok()) return built.status().with_context(context);
   return built;
 }

@@ -169,7 +169,8 @@ Result<std::unique_ptr<Deployment>> Deployment::build(const Graph& imported, con
     CompileOptions co;
     co.precision = sg.precision;
     co.optimize = options.optimize;
-    co.scales = &options.scales;
+    // No cache means no scales: an int8 stage must fail here, not build with every layer left in float.
+    co.scales = options.scales.empty() ? nullptr : &options.scales;
     for (const LayerOverride& o : sg.overrides)
       if (o.precision != Precision::kInt8) co.keep_float.push_back(o.match);
     Result<CompiledStage> compiled = d->units_[static_cast<size_t>(st.unit)]->compile(*sg.graph, co);

@@ -242,12 +242,33 @@ TEST_F(BadInput, EngineFiles) {
   std::string future = bytes;
   future[8] = 9;  // format version 9
   expect_one_line_error(run_cli("bench " + write_bytes(future, "v9.tdm")), "format version 9");
-  expect_one_line_error(run_cli("run " + engine + " --shape 16x16"), "fixed shapes");
+  expect_one_line_error(run_cli("run " + engine + " --shape 16x16"), "shapes built in");
   std::string other = write_bytes("TRT-8601-EntropyCalibration2\nsomeone_elses_tensor: 3c000000\n", "other.cache");
   expect_one_line_error(run_cli("build " + model + " --calib-cache " + other + " -o " + engine),
                         "names none of the model's tensors (first entry 'someone_elses_tensor')");
   std::string broken = write_bytes("TRT-8601-EntropyCalibration2\nx: 3c000000\ny 3c000000\n", "broken.cache");
   expect_one_line_error(run_cli("build " + model + " --calib-cache " + broken + " -o " + engine), ":3");
+}
+
+// `run --plan` builds the deployment as `build` does; an int8 stage without a cache must not quietly run float.
+TEST_F(BadInput, RunWithPlan) {
+  std::string model = write(small_model(), "ok.onnx");
+  std::string int8_plan = write_bytes(R"({"units": [{"name": "u", "cores": [0]}],
+      "stages": [{"name": "s", "unit": "u", "outputs": ["y"], "precision": "int8"}]})", "int8.json");
+  expect_one_line_error(run_cli("run " + model + " --plan " + int8_plan), "an int8 stage needs calibration scales");
+  expect_one_line_error(run_cli("bench " + model + " --plan " + int8_plan), "an int8 stage needs calibration scales");
+  std::string cache = write_bytes("TRT-8601-EntropyCalibration2\nx: 3c000000\nc: 3c800000\n", "small.cache");
+  CliResult ran = run_cli("run " + model + " --plan " + int8_plan + " --calib-cache " + cache + " --iterations 2");
+  ASSERT_EQ(ran.exit_code, 0) << ran.err;
+  EXPECT_NE(ran.out.find("stage s on u (int8)"), std::string::npos) << ran.out;
+  EXPECT_NE(ran.out.find("output y float32 [1,4,8,8]"), std::string::npos) << ran.out;
+  expect_one_line_error(run_cli("run " + model + " --calib-cache " + cache), "--calib-cache needs a --plan");
+  expect_one_line_error(run_cli("run " + model + " --plan " + int8_plan + " --calib-cache " + cache + " --profile"),
+                        "tandem bench");
+  std::string engine = (dir_ / "int8.tdm").string();
+  ASSERT_EQ(run_cli("build " + model + " --plan " + int8_plan + " --calib-cache " + cache + " -o " + engine).exit_code,
+            0);
+  expect_one_line_error(run_cli("run " + engine + " --plan " + int8_plan), "drop --shape, --plan");
 }
 
 TEST_F(BadInput, EvalErrors) {

@@ -61,11 +61,15 @@ Result<CompiledStage> CpuUnit::compile(const Graph& graph, const CompileOptions&
   omp_set_num_threads(eo.threads);  // the passes' build-time evaluations and tactic timing use the unit's size
   if (options.optimize) TANDEM_RETURN_IF_ERROR(optimize(*out.graph));
   if (out.precision == Precision::kInt8) {
-    TANDEM_CHECK_OR_RETURN(options.scales, kInvalidArgument,
+    // A model with its own Q/DQ nodes carries its scales (optimize() lowered them, as TensorRT's explicit
+    // quantization needs no calibrator); any other int8 stage without scales would silently stay float.
+    bool explicit_qdq = false;
+    for (const Node* n : graph.live_nodes()) explicit_qdq |= n->op_type == "DequantizeLinear";
+    TANDEM_CHECK_OR_RETURN(options.scales || explicit_qdq, kInvalidArgument,
                            "unit '%s': an int8 stage needs calibration scales (a --calib-cache from tandem calibrate)",
                            spec_.name.c_str());
     Int8Options q;
-    q.scales = *options.scales;
+    if (options.scales) q.scales = *options.scales;
     q.keep_float.insert(options.keep_float.begin(), options.keep_float.end());
     std::vector<std::string> report;
     TANDEM_RETURN_IF_ERROR(quantize_int8(*out.graph, q, &report));
