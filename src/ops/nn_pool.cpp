@@ -1,5 +1,6 @@
 // AveragePool, MaxPool (with optional Indices), GlobalAveragePool, GlobalMaxPool: inference and reference kernels
-// for any spatial rank, sharing the window rules of Conv (nn_window.h).
+// for any spatial rank, sharing the window rules of Conv (nn_window.h), on channels-first or (4-D, Tandem's `layout`
+// attribute) channels-last tensors.
 #include <algorithm>
 #include <limits>
 #include <string>
@@ -14,7 +15,15 @@ constexpr int64_t kParallelWork = int64_t{1} << 15;
 
 enum class PoolKind { kAverage, kMax };
 
-Status check_pool_input(const OpContext& ctx, PoolKind kind) {
+// X as the window attributes see it: [N, C, spatial...] whatever its layout.
+struct PoolInput {
+  Shape shape;                 // channels-first
+  bool channels_last = false;  // the tensor itself is [N, H, W, C]
+};
+
+// Tandem's `layout` attribute ("NCHW", the default, or "NHWC"): a layout pass sets it so a pool between
+// channels-last convolutions needs no transposes; only 4-D X, where "NHWC" is unambiguous, may be channels-last.
+Result<PoolInput> check_pool_input(const OpContext& ctx, PoolKind kind) {
   TANDEM_CHECK_OR_RETURN(ctx.has_input(0), kInvalidArgument, "input X is required");
   const TensorInfo& x = ctx.in(0);
   const bool float_type = x.dtype == DType::kFloat32 || x.dtype == DType::kFloat64;
@@ -23,18 +32,33 @@ Status check_pool_input(const OpContext& ctx, PoolKind kind) {
                          dtype_name(x.dtype));
   TANDEM_CHECK_OR_RETURN(x.shape.size() >= 3, kInvalidArgument, "X %s must be [N, C, spatial...]",
                          shape_to_string(x.shape).c_str());
-  return Status::ok();
+  const std::string layout = ctx.attrs().get_string("layout", "NCHW");
+  TANDEM_CHECK_OR_RETURN(layout == "NCHW" || layout == "NHWC", kInvalidArgument,
+                         "attribute 'layout'='%s' must be NCHW or NHWC", layout.c_str());
+  TANDEM_CHECK_OR_RETURN(layout == "NCHW" || x.shape.size() == 4, kInvalidArgument,
+                         "attribute 'layout'='NHWC' needs a 4-D X, got %s", shape_to_string(x.shape).c_str());
+  PoolInput in{x.shape, layout == "NHWC"};
+  if (in.channels_last) in.shape = {x.shape[0], x.shape[3], x.shape[1], x.shape[2]};
+  return in;
 }
 
-Result<WindowGeometry> pool_geometry(const OpContext& ctx, PoolKind kind) {
-  TANDEM_RETURN_IF_ERROR(check_pool_input(ctx, kind));
-  const Shape& x = ctx.in(0).shape;
+// [N, C, spatial...] -> the shape of a tensor in X's layout.
+Shape in_layout(Shape channels_first, bool channels_last) {
+  if (channels_last) std::rotate(channels_first.begin() + 1, channels_first.begin() + 2, channels_first.end());
+  return channels_first;
+}
+
+Result<WindowGeometry> pool_geometry(const OpContext& ctx, PoolKind kind, const PoolInput& in) {
+  const Shape& x = in.shape;
   const Attributes& attrs = ctx.attrs();
   TANDEM_CHECK_OR_RETURN(attrs.has("kernel_shape"), kInvalidArgument, "attribute 'kernel_shape' is required");
   if (kind == PoolKind::kMax) {
     const int64_t order = attrs.get_int("storage_order", 0);
     TANDEM_CHECK_OR_RETURN(order == 0 || order == 1, kInvalidArgument, "attribute 'storage_order'=%lld must be 0 or 1",
                            static_cast<long long>(order));
+    // Indices are flat channels-first positions; no channels-last graph needs them.
+    TANDEM_CHECK_OR_RETURN(!in.channels_last || !ctx.has_output(1), kUnsupported,
+                           "output Indices with attribute 'layout'='NHWC' is not supported");
   }
   WindowOptions options;
   options.ceil_mode = attrs.get_int("ceil_mode", 0) != 0;
@@ -43,24 +67,47 @@ Result<WindowGeometry> pool_geometry(const OpContext& ctx, PoolKind kind) {
 
 template <PoolKind kKind>
 Status infer_pool(OpContext& ctx) {
-  TANDEM_ASSIGN_OR_RETURN(WindowGeometry w, pool_geometry(ctx, kKind));
-  const TensorInfo& x = ctx.in(0);
-  Shape out{x.shape[0], x.shape[1]};
+  TANDEM_ASSIGN_OR_RETURN(PoolInput in, check_pool_input(ctx, kKind));
+  TANDEM_ASSIGN_OR_RETURN(WindowGeometry w, pool_geometry(ctx, kKind, in));
+  Shape out{in.shape[0], in.shape[1]};
   out.insert(out.end(), w.out.begin(), w.out.end());
-  ctx.set_output(0, x.dtype, out);
+  out = in_layout(out, in.channels_last);
+  ctx.set_output(0, ctx.in(0).dtype, out);
   if (kKind == PoolKind::kMax) ctx.set_output(1, DType::kInt64, out);
   return Status::ok();
 }
+
+// Addresses spatial position p of plane n * C + c in an [N, C, P] tensor stored channels-first (plane * P + p) or
+// channels-last ((n * P + p) * C + c): base(plane) + p * step. The reference kernels walk planes either way and
+// read channels-last strided, which is slow but keeps one code path (and the same summation order) for both.
+struct PlaneLayout {
+  int64_t channels = 1, positions = 1;
+  bool channels_last = false;
+
+  int64_t base(int64_t plane) const {
+    return channels_last ? plane / channels * channels * positions + plane % channels : plane * positions;
+  }
+  int64_t step() const { return channels_last ? channels : 1; }
+};
 
 // Calls f(T{}) for the pooled element types.
 template <typename F>
 void dispatch_pool_types(DType t, F&& f) {
   switch (t) {
-    case DType::kFloat32: f(float{}); break;
-    case DType::kFloat64: f(double{}); break;
-    case DType::kInt8: f(int8_t{}); break;
-    case DType::kUInt8: f(uint8_t{}); break;
-    default: break;
+    case DType::kFloat32:
+      f(float{});
+      break;
+    case DType::kFloat64:
+      f(double{});
+      break;
+    case DType::kInt8:
+      f(int8_t{});
+      break;
+    case DType::kUInt8:
+      f(uint8_t{});
+      break;
+    default:
+      break;
   }
 }
 
@@ -69,9 +116,12 @@ class PoolKernel : public Kernel {
   explicit PoolKernel(PoolKind kind) : kind_(kind) {}
 
   Status prepare(const OpContext& ctx) override {
-    TANDEM_ASSIGN_OR_RETURN(w_, pool_geometry(ctx, kind_));
+    TANDEM_ASSIGN_OR_RETURN(PoolInput in, check_pool_input(ctx, kind_));
+    TANDEM_ASSIGN_OR_RETURN(w_, pool_geometry(ctx, kind_, in));
     dtype_ = ctx.in(0).dtype;
-    planes_ = ctx.in(0).shape[0] * ctx.in(0).shape[1];
+    planes_ = in.shape[0] * in.shape[1];
+    x_layout_ = {in.shape[1], w_.in_size(), in.channels_last};
+    y_layout_ = {in.shape[1], w_.out_size(), in.channels_last};
     count_include_pad_ = ctx.attrs().get_int("count_include_pad", 0) != 0;
     column_major_ = ctx.attrs().get_int("storage_order", 0) == 1;
     return Status::ok();
@@ -92,9 +142,10 @@ class PoolKernel : public Kernel {
     const T* xd = x.data<T>();
     T* yd = y.data<T>();
     int64_t* id = indices ? indices->data<int64_t>() : nullptr;
-    int64_t in_stride[kMaxSpatialRank], index_stride[kMaxSpatialRank];
+    int64_t in_stride[kMaxSpatialRank], x_stride[kMaxSpatialRank], index_stride[kMaxSpatialRank];
     for (int64_t d = rank - 1, s = 1; d >= 0; --d) {
       in_stride[d] = s;
+      x_stride[d] = s * x_layout_.step();
       s *= w.in[static_cast<size_t>(d)];
     }
     // Indices count spatial positions row-major (storage_order=0) or column-major (storage_order=1).
@@ -121,7 +172,7 @@ class PoolKernel : public Kernel {
         valid_count *= hi[d] - lo[d];
         k[d] = lo[d];
       }
-      const T* xp = xd + plane * in_size;
+      const T* xp = xd + x_layout_.base(plane);
       double sum = 0.0;
       T best =
           std::numeric_limits<T>::has_infinity ? -std::numeric_limits<T>::infinity() : std::numeric_limits<T>::lowest();
@@ -131,7 +182,7 @@ class PoolKernel : public Kernel {
         int64_t off = 0, index = 0;
         for (int64_t d = 0; d < rank; ++d) {
           const int64_t pos = start[d] + k[d] * w.dilations[static_cast<size_t>(d)];
-          off += pos * in_stride[d];
+          off += pos * x_stride[d];
           index += pos * index_stride[d];
         }
         const T v = xp[off];
@@ -148,11 +199,13 @@ class PoolKernel : public Kernel {
         }
         if (d < 0) break;
       }
+      T& y_at = yd[y_layout_.base(plane) + idx % out_size * y_layout_.step()];
       if (kind_ == PoolKind::kAverage) {
         const int64_t count = count_include_pad_ ? padded_count : valid_count;
-        yd[idx] = count > 0 ? static_cast<T>(sum / static_cast<double>(count)) : T{0};
+        y_at = count > 0 ? static_cast<T>(sum / static_cast<double>(count)) : T{0};
       } else {
-        yd[idx] = best;
+        y_at = best;
+        // Channels-first only (pool_geometry rejects Indices with NHWC), so idx is the output's flat index.
         if (id) id[idx] = best_index < 0 ? -1 : plane * in_size + best_index;
       }
     }
@@ -162,18 +215,19 @@ class PoolKernel : public Kernel {
   WindowGeometry w_;
   DType dtype_ = DType::kUndefined;
   int64_t planes_ = 0;
+  PlaneLayout x_layout_, y_layout_;
   bool count_include_pad_ = false;
   bool column_major_ = false;
 };
 
 template <PoolKind kKind>
 Status infer_global_pool(OpContext& ctx) {
-  TANDEM_RETURN_IF_ERROR(check_pool_input(ctx, kKind));
+  TANDEM_ASSIGN_OR_RETURN(PoolInput in, check_pool_input(ctx, kKind));
   TANDEM_CHECK_OR_RETURN(ctx.in(0).dtype == DType::kFloat32 || ctx.in(0).dtype == DType::kFloat64, kUnsupported,
                          "dtype %s is not supported", dtype_name(ctx.in(0).dtype));
-  Shape out = ctx.in(0).shape;
+  Shape out = in.shape;
   std::fill(out.begin() + 2, out.end(), 1);
-  ctx.set_output(0, ctx.in(0).dtype, out);
+  ctx.set_output(0, ctx.in(0).dtype, in_layout(out, in.channels_last));
   return Status::ok();
 }
 
@@ -182,10 +236,11 @@ class GlobalPoolKernel : public Kernel {
   explicit GlobalPoolKernel(PoolKind kind) : kind_(kind) {}
 
   Status prepare(const OpContext& ctx) override {
-    const Shape& x = ctx.in(0).shape;
+    TANDEM_ASSIGN_OR_RETURN(PoolInput in, check_pool_input(ctx, kind_));
+    const Shape& x = in.shape;
     dtype_ = ctx.in(0).dtype;
     planes_ = x[0] * x[1];
-    inner_ = shape_numel(Shape(x.begin() + 2, x.end()));
+    x_layout_ = {x[1], shape_numel(Shape(x.begin() + 2, x.end())), in.channels_last};
     return Status::ok();
   }
 
@@ -203,17 +258,18 @@ class GlobalPoolKernel : public Kernel {
   void run_typed(const Tensor& x, Tensor& y) const {
     const T* xd = x.data<T>();
     T* yd = y.data<T>();
-    const int64_t inner = inner_;
+    const int64_t inner = x_layout_.positions, step = x_layout_.step();
+    // Y is [N, C, 1...] or [N, 1, 1, C]: plane p is element p either way.
 #pragma omp parallel for if (planes_ * inner > kParallelWork) schedule(static)
     for (int64_t p = 0; p < planes_; ++p) {
-      const T* xp = xd + p * inner;
+      const T* xp = xd + x_layout_.base(p);
       if (kind_ == PoolKind::kAverage) {
         double sum = 0.0;
-        for (int64_t i = 0; i < inner; ++i) sum += static_cast<double>(xp[i]);
+        for (int64_t i = 0; i < inner; ++i) sum += static_cast<double>(xp[i * step]);
         yd[p] = static_cast<T>(sum / static_cast<double>(inner));
       } else {
         T best = -std::numeric_limits<T>::infinity();
-        for (int64_t i = 0; i < inner; ++i) best = xp[i] > best ? xp[i] : best;
+        for (int64_t i = 0; i < inner; ++i) best = xp[i * step] > best ? xp[i * step] : best;
         yd[p] = best;
       }
     }
@@ -221,7 +277,8 @@ class GlobalPoolKernel : public Kernel {
 
   PoolKind kind_;
   DType dtype_ = DType::kUndefined;
-  int64_t planes_ = 0, inner_ = 1;
+  int64_t planes_ = 0;
+  PlaneLayout x_layout_;
 };
 
 }  // namespace

@@ -143,9 +143,9 @@ INSTANTIATE_TEST_SUITE_P(
                       ConvCase{{1, 64, 16, 16}, {64, 1, 3, 3}, 64, 1, 1, 1, true, false, "Gelu"},  // depthwise
                       ConvCase{{1, 32, 16, 16}, {64, 8, 3, 3}, 4, 2, 1, 1, false, false, ""},      // grouped, strided
                       ConvCase{{1, 16, 20, 20}, {16, 16, 3, 3}, 1, 1, 3, 3, true, false, "Sigmoid"},  // dilated
-                      ConvCase{{1, 64, 8, 16}, {32, 64, 1, 1}, 1, 1, 1, 0, true, true, ""},     // 1x1 + residual
-                      ConvCase{{1, 32, 8, 8}, {32, 32, 3, 3}, 1, 1, 1, 1, true, true, "Relu"},  // residual + act
-                      ConvCase{{2, 8, 9, 13}, {8, 8, 3, 3}, 1, 1, 1, 1, true, false, "Clip"},   // batch 2, odd
+                      ConvCase{{1, 64, 8, 16}, {32, 64, 1, 1}, 1, 1, 1, 0, true, true, ""},           // 1x1 + residual
+                      ConvCase{{1, 32, 8, 8}, {32, 32, 3, 3}, 1, 1, 1, 1, true, true, "Relu"},        // residual + act
+                      ConvCase{{2, 8, 9, 13}, {8, 8, 3, 3}, 1, 1, 1, 1, true, false, "Clip"},         // batch 2, odd
                       ConvCase{{1, 16, 12, 12}, {16, 16, 8, 8}, 1, 8, 1, 0, true, false, "LeakyRelu"},
                       // MobileNetV3's squeeze-excitation expansion (two post-ops: linear, clip)
                       ConvCase{{1, 24, 1, 1}, {96, 24, 1, 1}, 1, 1, 1, 0, true, false, "HardSigmoid"},
@@ -218,13 +218,15 @@ TEST_P(ConvInt8VsReference, EveryTacticMatches) {
   Shape x = p.x;
   if (channels_last) x = {x[0], x[2], x[3], x[1]};
   Tensor w_scale = random_f32({p.w[0]}, 11);
-  for (int64_t i = 0; i < w_scale.numel(); ++i) w_scale.data<float>()[i] = 0.002f + 0.01f * std::fabs(w_scale.data<float>()[i]);
+  for (int64_t i = 0; i < w_scale.numel(); ++i)
+    w_scale.data<float>()[i] = 0.002f + 0.01f * std::fabs(w_scale.data<float>()[i]);
   Tensor xq = random_s8(x, 12);
   if (x_unsigned) {
     for (int64_t i = 0; i < xq.numel(); ++i) xq.data<int8_t>()[i] = static_cast<int8_t>(std::abs(xq.data<int8_t>()[i]));
     c.attrs.set_int("x_unsigned", 1);
   }
-  c.inputs = {xq, Tensor::scalar<float>(0.03f), random_s8(p.w, 13), w_scale, p.bias ? random_f32({p.w[0]}, 14) : Tensor()};
+  c.inputs = {xq, Tensor::scalar<float>(0.03f), random_s8(p.w, 13), w_scale,
+              p.bias ? random_f32({p.w[0]}, 14) : Tensor()};
   c.constant = {false, true, true, true, true};
   if (p.residual) {
     Shape z = f.inputs[3].shape();
@@ -285,7 +287,7 @@ INSTANTIATE_TEST_SUITE_P(Matrix, OnednnMatMulVsReference,
                          ::testing::Values(MatMulCase{{1, 128, 32}, {32, 64}, true, true, ""},  // Linear
                                            MatMulCase{{1, 128, 32}, {32, 64}, true, true, "Gelu"},
                                            MatMulCase{{1, 2, 64, 16}, {1, 2, 16, 48}, false, false, ""},  // attention
-                                           MatMulCase{{3, 1, 5, 7}, {1, 4, 7, 6}, false, false, ""},  // broadcast
+                                           MatMulCase{{3, 1, 5, 7}, {1, 4, 7, 6}, false, false, ""},      // broadcast
                                            MatMulCase{{17, 33}, {33, 9}, true, false, "Relu"},
                                            MatMulCase{{1, 2, 64, 16}, {1, 2, 16, 48}, false, false, "", 0.25f},
                                            MatMulCase{{8, 16}, {16, 8}, true, false, "Relu", -1.5f}));
@@ -306,7 +308,8 @@ TEST_P(OnednnMatMulInt8VsReference, Matches) {
     c.attrs.set_int("x_unsigned", 1);
   }
   Tensor b_scale = random_f32({p.b.back()}, 22);
-  for (int64_t i = 0; i < b_scale.numel(); ++i) b_scale.data<float>()[i] = 0.002f + 0.01f * std::fabs(b_scale.data<float>()[i]);
+  for (int64_t i = 0; i < b_scale.numel(); ++i)
+    b_scale.data<float>()[i] = 0.002f + 0.01f * std::fabs(b_scale.data<float>()[i]);
   c.inputs = {aq, Tensor::scalar<float>(0.02f), random_s8(p.b, 23), b_scale};
   c.constant = {false, true, true, true};
   if (p.bias) {
@@ -349,15 +352,38 @@ TEST(OnednnEltwise, ActivationsAndSoftmaxMatchReference) {
 // cannot express the same way must fall back (impl "reference"), never differ.
 struct PoolCase {
   std::string op;
-  Shape x;
+  Shape x;  // channels-first; the channels-last suite permutes it to [N, H, W, C]
   std::vector<int64_t> kernel, strides, pads;
   int64_t ceil_mode, count_include_pad;
 };
 
-class OnednnPoolVsReference : public ::testing::TestWithParam<PoolCase> {};
+const std::vector<PoolCase>& pool_windows() {
+  static const std::vector<PoolCase> cases = {
+      PoolCase{"MaxPool", {1, 16, 111, 111}, {3, 3}, {2, 2}, {}, 1, 0},           // SqueezeNet
+      PoolCase{"MaxPool", {1, 8, 112, 112}, {3, 3}, {2, 2}, {1, 1, 1, 1}, 0, 0},  // ResNet stem
+      PoolCase{"MaxPool", {2, 3, 10, 9}, {2, 3}, {2, 2}, {0, 1, 1, 0}, 1, 0},
+      PoolCase{"MaxPool", {1, 4, 13}, {4}, {3}, {}, 1, 0},
+      PoolCase{"MaxPool", {1, 2, 7, 8, 9}, {3, 2, 3}, {2, 2, 2}, {1, 0, 1, 1, 1, 0}, 0, 0},
+      PoolCase{"AveragePool", {1, 8, 28, 28}, {3, 3}, {1, 1}, {1, 1, 1, 1}, 0, 0},
+      PoolCase{"AveragePool", {1, 8, 28, 28}, {3, 3}, {1, 1}, {1, 1, 1, 1}, 0, 1},
+      PoolCase{"AveragePool", {1, 8, 17, 17}, {3, 3}, {2, 2}, {1, 1, 1, 1}, 1, 0},
+      PoolCase{"AveragePool", {1, 8, 16, 16}, {3, 3}, {2, 2}, {1, 1, 1, 1}, 1, 1},
+      PoolCase{"AveragePool", {1, 8, 15, 15}, {2, 2}, {2, 2}, {}, 1, 1},
+      PoolCase{"AveragePool", {2, 19, 9, 11}, {3, 2}, {2, 3}, {1, 0, 1, 1}, 1, 0},  // channels not a vector multiple
+      PoolCase{"GlobalAveragePool", {1, 64, 7, 7}, {}, {}, {}, 0, 0},
+      PoolCase{"GlobalAveragePool", {2, 5, 3, 4, 5}, {}, {}, {}, 0, 0}};
+  return cases;
+}
 
-TEST_P(OnednnPoolVsReference, MatchesOrFallsBack) {
-  const PoolCase& p = GetParam();
+// The 4-D cases, the ones `layout`="NHWC" applies to.
+std::vector<PoolCase> pool_windows_2d() {
+  std::vector<PoolCase> cases;
+  for (const PoolCase& p : pool_windows())
+    if (p.x.size() == 4) cases.push_back(p);
+  return cases;
+}
+
+KernelCase pool_case(const PoolCase& p, bool channels_last) {
   KernelCase c;
   c.op = p.op;
   if (p.op != "GlobalAveragePool") {
@@ -367,45 +393,54 @@ TEST_P(OnednnPoolVsReference, MatchesOrFallsBack) {
     c.attrs.set_int("ceil_mode", p.ceil_mode);
     if (p.op == "AveragePool") c.attrs.set_int("count_include_pad", p.count_include_pad);
   }
-  c.inputs = {random_f32(p.x, 11)};
+  if (channels_last) c.attrs.set_string("layout", "NHWC");
+  c.inputs = {random_f32(channels_last ? Shape{p.x[0], p.x[2], p.x[3], p.x[1]} : p.x, 11)};
   c.constant = {false};
+  return c;
+}
+
+// Only an include-padding average whose ceil window reaches past the explicit pads must fall back.
+bool pool_must_fall_back(const PoolCase& p) { return p.op == "AveragePool" && p.count_include_pad && p.ceil_mode; }
+
+class OnednnPoolVsReference : public ::testing::TestWithParam<PoolCase> {};
+
+TEST_P(OnednnPoolVsReference, MatchesOrFallsBack) {
+  const PoolCase& p = GetParam();
   std::string impl;
-  EXPECT_LT(compare(c, &impl), 1e-6) << impl;
-  // Only an include-padding average whose ceil window reaches past the explicit pads must fall back.
-  const bool must_fall_back = p.op == "AveragePool" && p.count_include_pad && p.ceil_mode;
-  if (!must_fall_back) {
+  EXPECT_LT(compare(pool_case(p, false), &impl), 1e-6) << impl;
+  if (!pool_must_fall_back(p)) {
     EXPECT_EQ(impl.rfind("onednn:", 0), 0u) << impl;
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Windows, OnednnPoolVsReference,
-    ::testing::Values(PoolCase{"MaxPool", {1, 16, 111, 111}, {3, 3}, {2, 2}, {}, 1, 0},   // SqueezeNet
-                      PoolCase{"MaxPool", {1, 8, 112, 112}, {3, 3}, {2, 2}, {1, 1, 1, 1}, 0, 0},  // ResNet stem
-                      PoolCase{"MaxPool", {2, 3, 10, 9}, {2, 3}, {2, 2}, {0, 1, 1, 0}, 1, 0},
-                      PoolCase{"MaxPool", {1, 4, 13}, {4}, {3}, {}, 1, 0},
-                      PoolCase{"MaxPool", {1, 2, 7, 8, 9}, {3, 2, 3}, {2, 2, 2}, {1, 0, 1, 1, 1, 0}, 0, 0},
-                      PoolCase{"AveragePool", {1, 8, 28, 28}, {3, 3}, {1, 1}, {1, 1, 1, 1}, 0, 0},
-                      PoolCase{"AveragePool", {1, 8, 28, 28}, {3, 3}, {1, 1}, {1, 1, 1, 1}, 0, 1},
-                      PoolCase{"AveragePool", {1, 8, 17, 17}, {3, 3}, {2, 2}, {1, 1, 1, 1}, 1, 0},
-                      PoolCase{"AveragePool", {1, 8, 16, 16}, {3, 3}, {2, 2}, {1, 1, 1, 1}, 1, 1},
-                      PoolCase{"AveragePool", {1, 8, 15, 15}, {2, 2}, {2, 2}, {}, 1, 1},
-                      PoolCase{"GlobalAveragePool", {1, 64, 7, 7}, {}, {}, {}, 0, 0},
-                      PoolCase{"GlobalAveragePool", {2, 5, 3, 4, 5}, {}, {}, {}, 0, 0}));
+INSTANTIATE_TEST_SUITE_P(Windows, OnednnPoolVsReference, ::testing::ValuesIn(pool_windows()));
+
+// The same windows on channels-last tensors (`layout`="NHWC", oneDNN's nhwc memory): the same fall-back rules, and
+// the reference (itself checked against channels-first in ops_nn_pool_test) as the judge.
+class OnednnPoolChannelsLastVsReference : public ::testing::TestWithParam<PoolCase> {};
+
+TEST_P(OnednnPoolChannelsLastVsReference, MatchesOrFallsBack) {
+  const PoolCase& p = GetParam();
+  std::string impl;
+  EXPECT_LT(compare(pool_case(p, true), &impl), 1e-6) << impl;
+  EXPECT_EQ(impl.rfind("onednn:", 0) == 0, !pool_must_fall_back(p)) << impl;
+}
+
+INSTANTIATE_TEST_SUITE_P(Windows, OnednnPoolChannelsLastVsReference, ::testing::ValuesIn(pool_windows_2d()));
 
 // Nodes a bf16 stage marked (kComputePrecisionAttr): oneDNN's bf16 kernels multiply in bf16 (8-bit mantissa inputs
 // and weights) and accumulate in fp32, so the result is within bf16's rounding of the reference, and the kernel
-// says so in its name; the kernel selected (the faster of fp32 and bf16) is within that too. Skipped where oneDNN has no native bf16 (such stages run fp32; CpuUnit notes it).
+// says so in its name; the kernel selected (the faster of fp32 and bf16) is within that too. Skipped where oneDNN has
+// no native bf16 (such stages run fp32; CpuUnit notes it).
 class Bf16VsReference : public ::testing::TestWithParam<int> {};
 
 TEST_P(Bf16VsReference, ConvolutionsAndMatMulsMultiplyInBf16) {
   if (!onednn_native_bf16()) GTEST_SKIP() << "no AVX-512 BF16 / AMX on this CPU";
-  static const ConvCase convs[] = {
-      {{1, 3, 32, 64}, {16, 3, 7, 7}, 1, 4, 1, 3, true, false, ""},
-      {{1, 32, 16, 16}, {32, 32, 3, 3}, 1, 1, 1, 1, true, true, "Relu"},
-      {{1, 64, 16, 16}, {64, 1, 3, 3}, 64, 1, 1, 1, true, false, "Gelu"},
-      {{1, 64, 8, 16}, {19, 64, 1, 1}, 1, 1, 1, 0, true, false, ""},
-      {{1, 16, 24, 40}, {1, 16, 3, 3}, 1, 1, 1, 1, true, false, "Sigmoid"}};
+  static const ConvCase convs[] = {{{1, 3, 32, 64}, {16, 3, 7, 7}, 1, 4, 1, 3, true, false, ""},
+                                   {{1, 32, 16, 16}, {32, 32, 3, 3}, 1, 1, 1, 1, true, true, "Relu"},
+                                   {{1, 64, 16, 16}, {64, 1, 3, 3}, 64, 1, 1, 1, true, false, "Gelu"},
+                                   {{1, 64, 8, 16}, {19, 64, 1, 1}, 1, 1, 1, 0, true, false, ""},
+                                   {{1, 16, 24, 40}, {1, 16, 3, 3}, 1, 1, 1, 1, true, false, "Sigmoid"}};
   static const MatMulCase matmuls[] = {{{1, 128, 32}, {32, 64}, true, true, "Gelu"},
                                        {{1, 2, 64, 16}, {1, 2, 16, 48}, false, false, ""},
                                        {{3, 1, 5, 7}, {1, 4, 7, 6}, false, false, ""},

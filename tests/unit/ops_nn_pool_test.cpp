@@ -1,7 +1,9 @@
-// AveragePool, MaxPool (with Indices), GlobalAveragePool and GlobalMaxPool against plain loops written here.
+// AveragePool, MaxPool (with Indices), GlobalAveragePool and GlobalMaxPool against plain loops written here, and
+// their channels-last form (Tandem's `layout`="NHWC") against the channels-first result transposed.
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <string>
@@ -11,10 +13,10 @@
 namespace tandem {
 namespace {
 
+using testing::expect_error;
+using testing::random_tensor;
 using testing::run_single_op;
 using testing::SingleOp;
-using testing::random_tensor;
-using testing::expect_error;
 
 struct PoolCase {
   Shape x;
@@ -220,6 +222,118 @@ TEST(NnPool, RejectsBadInput) {
   op.attrs.set_ints("kernel_shape", {2, 2});
   expect_error(op, Code::kUnsupported, "int32");
   expect_error({.op_type = "GlobalAveragePool", .inputs = {random_tensor({3, 4}, 1)}}, Code::kInvalidArgument, "[3,4]");
+}
+
+// [N, C, H, W] -> [N, H, W, C], any element type.
+Tensor to_nhwc(const Tensor& t) {
+  const int64_t n = t.dim(0), c = t.dim(1), hw = t.dim(2) * t.dim(3);
+  const size_t e = dtype_size(t.dtype());
+  Tensor r = Tensor::make(t.dtype(), {n, t.dim(2), t.dim(3), c});
+  const auto* src = static_cast<const char*>(t.raw());
+  auto* dst = static_cast<char*>(r.raw());
+  for (int64_t b = 0; b < n; ++b)
+    for (int64_t ch = 0; ch < c; ++ch)
+      for (int64_t p = 0; p < hw; ++p)
+        std::memcpy(dst + static_cast<size_t>((b * hw + p) * c + ch) * e,
+                    src + static_cast<size_t>((b * c + ch) * hw + p) * e, e);
+  return r;
+}
+
+// Runs `op` as given (channels-first) and again on X transposed with layout=NHWC; the second must be the first
+// transposed. The reference walks the same taps in the same order either way, so max is exact and an average
+// differs at most by rounding.
+void expect_channels_last_matches(SingleOp op) {
+  auto first = run_single_op(op);
+  ASSERT_TRUE(first.is_ok()) << first.status().to_string();
+  const Tensor expected = to_nhwc(first.value()[0]);
+  op.inputs[0] = to_nhwc(op.inputs[0]);
+  op.attrs.set_string("layout", "NHWC");
+  auto last = run_single_op(op);
+  ASSERT_TRUE(last.is_ok()) << last.status().to_string();
+  const Tensor& y = last.value()[0];
+  ASSERT_EQ(y.shape(), expected.shape());
+  ASSERT_EQ(y.dtype(), expected.dtype());
+  const bool exact = op.op_type.find("Max") != std::string::npos;
+  for (int64_t j = 0; j < y.numel(); ++j) {
+    if (exact) {
+      ASSERT_EQ(y.float_at(j), expected.float_at(j)) << j;
+    } else {
+      ASSERT_NEAR(y.float_at(j), expected.float_at(j), 1e-6 * std::max(1.0, std::fabs(expected.float_at(j)))) << j;
+    }
+  }
+}
+
+TEST(NnPoolChannelsLast, WindowsMatchChannelsFirst) {
+  for (size_t i = 0; i < pool_cases().size(); ++i) {
+    const PoolCase& c = pool_cases()[i];
+    if (c.x.size() != 4) continue;
+    SCOPED_TRACE("case " + std::to_string(i));
+    const Tensor x = random_tensor(c.x, static_cast<uint32_t>(i));
+    if (c.dilations.empty()) expect_channels_last_matches(pool_op("AveragePool", c, x));
+    expect_channels_last_matches(pool_op("MaxPool", c, x));
+  }
+  // Distinct N, C, H and W, so a swapped axis cannot go unnoticed; storage_order only changes Indices.
+  const PoolCase c{.x = {2, 3, 9, 7}, .kernel = {3, 2}, .strides = {2, 1}, .pads = {1, 0, 0, 1}};
+  const Tensor x = random_tensor(c.x, 21);
+  expect_channels_last_matches(pool_op("AveragePool", c, x));
+  SingleOp op = pool_op("MaxPool", c, x);
+  op.attrs.set_int("storage_order", 1);
+  expect_channels_last_matches(op);
+  for (const char* mode : {"SAME_UPPER", "SAME_LOWER", "VALID"}) {
+    SCOPED_TRACE(mode);
+    for (const char* type : {"MaxPool", "AveragePool"}) {
+      SingleOp a = pool_op(type, {.x = c.x, .kernel = {4, 3}, .strides = {2, 2}}, x);
+      a.attrs.set_string("auto_pad", mode);
+      expect_channels_last_matches(a);
+    }
+  }
+}
+
+TEST(NnPoolChannelsLast, BytesAndDoubles) {
+  const PoolCase c{.x = {1, 3, 5, 4}, .kernel = {2, 2}, .pads = {0, 0, 1, 1}};
+  expect_channels_last_matches(pool_op("MaxPool", c, random_tensor<uint8_t>(c.x, 4, 0.0, 2.5)));
+  expect_channels_last_matches(pool_op("MaxPool", c, random_tensor<int8_t>(c.x, 5)));
+  expect_channels_last_matches(pool_op("MaxPool", c, random_tensor<double>(c.x, 6)));
+  expect_channels_last_matches(pool_op("AveragePool", c, random_tensor<double>(c.x, 7)));
+}
+
+TEST(NnPoolChannelsLast, GlobalPoolsMatchChannelsFirst) {
+  for (const Shape& s : {Shape{2, 3, 5, 4}, Shape{1, 40, 30, 30}}) {
+    SCOPED_TRACE(shape_to_string(s));
+    for (const char* type : {"GlobalAveragePool", "GlobalMaxPool"}) {
+      expect_channels_last_matches({.op_type = type, .opset = 1, .inputs = {random_tensor(s, 3)}});
+      expect_channels_last_matches({.op_type = type, .opset = 1, .inputs = {random_tensor<double>(s, 4)}});
+    }
+  }
+  SingleOp op{.op_type = "GlobalAveragePool", .opset = 1, .inputs = {random_tensor({2, 4, 3, 5}, 1)}};
+  op.attrs.set_string("layout", "NHWC");
+  auto y = run_single_op(op);
+  ASSERT_TRUE(y.is_ok()) << y.status().to_string();
+  EXPECT_EQ(y.value()[0].shape(), (Shape{2, 1, 1, 5}));
+}
+
+TEST(NnPoolChannelsLast, RejectsBadLayout) {
+  SingleOp op{.op_type = "MaxPool", .opset = 12, .inputs = {random_tensor({1, 5, 2}, 1)}};
+  op.attrs.set_ints("kernel_shape", {2});
+  op.attrs.set_string("layout", "NHWC");
+  expect_error(op, Code::kInvalidArgument, "'layout'='NHWC' needs a 4-D X");
+  op.op_type = "AveragePool";
+  expect_error(op, Code::kInvalidArgument, "'layout'='NHWC' needs a 4-D X");
+  op.inputs = {random_tensor({1, 6, 6, 3}, 1)};
+  op.attrs.set_ints("kernel_shape", {2, 2});
+  op.attrs.set_string("layout", "NCWH");
+  expect_error(op, Code::kInvalidArgument, "'layout'='NCWH' must be NCHW or NHWC");
+  // Indices are flat channels-first positions: not offered channels-last.
+  op.op_type = "MaxPool";
+  op.attrs.set_string("layout", "NHWC");
+  op.num_outputs = 2;
+  expect_error(op, Code::kUnsupported, "Indices");
+  SingleOp global{.op_type = "GlobalMaxPool", .opset = 1, .inputs = {random_tensor({1, 2, 3, 4, 5}, 1)}};
+  global.attrs.set_string("layout", "NHWC");
+  expect_error(global, Code::kInvalidArgument, "needs a 4-D X");
+  global.inputs = {random_tensor({1, 2, 3, 4}, 1)};
+  global.attrs.set_string("layout", "nhwc");
+  expect_error(global, Code::kInvalidArgument, "must be NCHW or NHWC");
 }
 
 }  // namespace

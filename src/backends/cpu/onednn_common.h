@@ -72,8 +72,9 @@ struct OnednnCall {
   std::vector<dnnl_exec_arg_t> c_args;
 };
 
-// A one-input, one-output primitive on plain float32 tensors (input 0 -> output 0); subclasses only describe the
-// primitive. prepare() turns a oneDNN error into kUnsupported, so the reference kernel takes the node.
+// A one-input, one-output primitive on float32 tensors (input 0 -> output 0), plain unless tensor_desc() says
+// otherwise; subclasses only describe the primitive. prepare() turns a oneDNN error into kUnsupported, so the
+// reference kernel takes the node.
 class OnednnUnary : public Kernel {
  public:
   Status prepare(const OpContext& ctx) override;
@@ -84,6 +85,9 @@ class OnednnUnary : public Kernel {
   // Builds the primitive for `src` -> `dst` into call_ (call_.init) and reports its scratchpad size.
   virtual Status create(const dnnl::memory::desc& src, const dnnl::memory::desc& dst, const dnnl::primitive_attr& attr,
                         dnnl::memory::desc& scratch) = 0;
+  // The descriptor of input 0 and output 0 for their tensor shapes; plain row-major unless a subclass's node
+  // stores them otherwise (a channels-last pool).
+  virtual dnnl::memory::desc tensor_desc(const Shape& shape) const { return plain_f32_desc(shape); }
   OnednnCall call_;
 };
 

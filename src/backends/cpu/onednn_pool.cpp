@@ -1,6 +1,7 @@
-// float32 MaxPool, AveragePool and GlobalAveragePool through oneDNN's pooling: its JIT kernels vectorise over
-// channels, where the reference kernel walks every window of every output element one tap at a time (the
-// reference stays for Indices, storage_order, other types and the window shapes below oneDNN cannot express).
+// float32 MaxPool, AveragePool and GlobalAveragePool through oneDNN's pooling, channels-first or (Tandem's `layout`
+// attribute) channels-last: its JIT kernels vectorise over channels, where the reference kernel walks every window
+// of every output element one tap at a time (the reference stays for Indices, storage_order, other types and the
+// window shapes below oneDNN cannot express).
 #include <algorithm>
 #include <string>
 
@@ -27,15 +28,14 @@ struct PoolDesc {
 bool describe(const WindowGeometry& w, bool average, bool count_include_pad, PoolDesc& d) {
   const size_t rank = w.rank();
   if (rank < 1 || rank > 3) return false;
-  d.alg = !average ? dnnl::algorithm::pooling_max
+  d.alg = !average            ? dnnl::algorithm::pooling_max
           : count_include_pad ? dnnl::algorithm::pooling_avg_include_padding
                               : dnnl::algorithm::pooling_avg_exclude_padding;
   for (size_t i = 0; i < rank; ++i) {
     const int64_t extent = (w.kernel[i] - 1) * w.dilations[i] + 1;
     // Right pad that makes oneDNN's floor((in + l + r - extent) / s) + 1 equal ONNX's output size.
     // Any pad that reaches the last window's end gives the same windows; the smallest non-negative one is used.
-    const int64_t pad_r =
-        std::max<int64_t>(0, (w.out[i] - 1) * w.strides[i] + extent - w.in[i] - w.pad_begin[i]);
+    const int64_t pad_r = std::max<int64_t>(0, (w.out[i] - 1) * w.strides[i] + extent - w.in[i] - w.pad_begin[i]);
     if ((w.in[i] + w.pad_begin[i] + pad_r - extent) / w.strides[i] + 1 != w.out[i]) return false;
     if (pad_r > w.pad_end[i] && average && count_include_pad) return false;
     // Every window must hold at least one input element: its first tap at o*s - l, its last at + extent - 1.
@@ -52,16 +52,23 @@ bool describe(const WindowGeometry& w, bool average, bool count_include_pad, Poo
 
 class OnednnPool final : public OnednnUnary {
  public:
-  explicit OnednnPool(PoolDesc desc) : desc_(std::move(desc)) {}
+  OnednnPool(PoolDesc desc, bool channels_last) : desc_(std::move(desc)), channels_last_(channels_last) {}
 
  protected:
+  // oneDNN names dims channels-first whatever the memory order; nhwc is the order its pooling is fastest on.
+  memory::desc tensor_desc(const Shape& shape) const override {
+    if (!channels_last_) return plain_f32_desc(shape);
+    return memory::desc({shape[0], shape[3], shape[1], shape[2]}, memory::data_type::f32, memory::format_tag::nhwc);
+  }
+
   Status create(const memory::desc& src, const memory::desc& dst, const dnnl::primitive_attr& attr,
                 memory::desc& scratch) override {
     dnnl::pooling_v2_forward::desc d(dnnl::prop_kind::forward_inference, desc_.alg, src, dst, desc_.strides,
                                      desc_.kernel, desc_.dilation, desc_.pad_l, desc_.pad_r);
     dnnl::pooling_v2_forward::primitive_desc pd(d, attr, onednn_engine());
     // oneDNN's own reference implementation is no faster than Tandem's; leave the node to that one.
-    if (std::string(pd.impl_info_str()).rfind("ref", 0) == 0) return Status(Code::kUnsupported, "oneDNN has only ref pooling");
+    if (std::string(pd.impl_info_str()).rfind("ref", 0) == 0)
+      return Status(Code::kUnsupported, "oneDNN has only ref pooling");
     call_.init(dnnl::pooling_v2_forward(pd), pd.impl_info_str());
     scratch = pd.scratchpad_desc();
     return Status::ok();
@@ -69,6 +76,7 @@ class OnednnPool final : public OnednnUnary {
 
  private:
   PoolDesc desc_;
+  bool channels_last_;
 };
 
 }  // namespace
@@ -78,7 +86,12 @@ std::unique_ptr<Kernel> make_onednn_pool(const OpContext& ctx) {
   if (!n.domain.empty() || !ctx.has_input(0) || ctx.in(0).dtype != DType::kFloat32) return nullptr;
   const Shape& x = ctx.in(0).shape;
   if (x.size() < 3 || x.size() > 5 || shape_numel(x) == 0) return nullptr;
-  const std::vector<int64_t> spatial(x.begin() + 2, x.end());
+  // Inference has validated `layout`; anything else it would have rejected is left to the reference's error.
+  const std::string layout = n.attrs.get_string("layout", "NCHW");
+  const bool channels_last = layout == "NHWC";
+  if (layout != "NCHW" && !(channels_last && x.size() == 4)) return nullptr;
+  const std::vector<int64_t> spatial =
+      channels_last ? std::vector<int64_t>{x[1], x[2]} : std::vector<int64_t>(x.begin() + 2, x.end());
   PoolDesc desc;
   if (n.op_type == "GlobalAveragePool") {
     // One window over the whole plane.
@@ -88,7 +101,7 @@ std::unique_ptr<Kernel> make_onednn_pool(const OpContext& ctx) {
     w.pad_begin = w.pad_end = std::vector<int64_t>(spatial.size(), 0);
     w.out = std::vector<int64_t>(spatial.size(), 1);
     if (!describe(w, true, false, desc)) return nullptr;
-    return std::make_unique<OnednnPool>(std::move(desc));
+    return std::make_unique<OnednnPool>(std::move(desc), channels_last);
   }
   const bool average = n.op_type == "AveragePool";
   if (!average && n.op_type != "MaxPool") return nullptr;
@@ -101,7 +114,7 @@ std::unique_ptr<Kernel> make_onednn_pool(const OpContext& ctx) {
   auto w = window_geometry(a, spatial, a.get_ints("kernel_shape"), options);
   if (!w.is_ok() || w->out_size() == 0) return nullptr;
   if (!describe(*w, average, a.get_int("count_include_pad", 0) != 0, desc)) return nullptr;
-  return std::make_unique<OnednnPool>(std::move(desc));
+  return std::make_unique<OnednnPool>(std::move(desc), channels_last);
 }
 
 }  // namespace tandem
