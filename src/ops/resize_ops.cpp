@@ -1,4 +1,5 @@
-// Resize (opsets 10, 11, 13) and Upsample (7, 9): nearest, N-D linear and cubic sampling.
+// Resize (opsets 10, 11, 13) and Upsample (7, 9): nearest, N-D linear and cubic sampling, with float32 paths
+// for NCHW planes and for channels-last (NHWC) images.
 #include <omp.h>
 
 #include <algorithm>
@@ -6,6 +7,7 @@
 #include <cstring>
 #include <limits>
 #include <memory>
+#include <string>
 #include <type_traits>
 
 #include "ops/broadcast.h"
@@ -107,6 +109,66 @@ void resize_plane_f32(const float* src, float* dst, float* tmp, int64_t in_w, in
   }
 }
 
+// One output row of a float32 channels-last [H, W, C] image: each output pixel blends whole C-vectors of its
+// KH x KW input pixels, so the loop over C is contiguous and vectorises. Each input row's taps are summed first,
+// then the rows, every sum starting from 0, as resize_plane_f32's two passes do: the same taps give the same
+// float results in both layouts. `yoff` holds this row's KH input row offsets, `xoff` each output column's KW
+// input column offsets (in floats).
+template <int KH, int KW>
+void resize_row_nhwc_f32(const float* src, float* __restrict dst, int64_t out_w, int64_t c, const int64_t* yoff,
+                         const float* wy, const int64_t* xoff, const float* wx) {
+  for (int64_t ox = 0; ox < out_w; ++ox, dst += c) {
+    const float* s[KH][KW];
+    for (int jy = 0; jy < KH; ++jy)
+      for (int jx = 0; jx < KW; ++jx) s[jy][jx] = src + yoff[jy] + xoff[ox * KW + jx];
+    if constexpr (KH == 1 && KW == 1) {
+      std::memcpy(dst, s[0][0], static_cast<size_t>(c) * sizeof(float));
+    } else {
+      const float* w = wx + ox * KW;
+      for (int64_t ch = 0; ch < c; ++ch) {
+        float h[KH];
+        for (int jy = 0; jy < KH; ++jy) {
+          if constexpr (KW == 1) {
+            h[jy] = s[jy][0][ch];  // a single tap has weight 1
+          } else {
+            float v = 0.0f;
+            for (int jx = 0; jx < KW; ++jx) v += w[jx] * s[jy][jx][ch];
+            h[jy] = v;
+          }
+        }
+        if constexpr (KH == 1) {
+          dst[ch] = h[0];
+        } else {
+          float v = 0.0f;
+          for (int jy = 0; jy < KH; ++jy) v += wy[jy] * h[jy];
+          dst[ch] = v;
+        }
+      }
+    }
+  }
+}
+
+// Calls f(integral_constant<int, KH>, integral_constant<int, KW>) for the tap counts tables have (1, 2, 4).
+template <typename F>
+void dispatch_taps(int kh, int kw, F&& f) {
+  auto with_kw = [&](auto h) {
+    if (kw == 1) {
+      f(h, std::integral_constant<int, 1>{});
+    } else if (kw == 2) {
+      f(h, std::integral_constant<int, 2>{});
+    } else {
+      f(h, std::integral_constant<int, 4>{});
+    }
+  };
+  if (kh == 1) {
+    with_kw(std::integral_constant<int, 1>{});
+  } else if (kh == 2) {
+    with_kw(std::integral_constant<int, 2>{});
+  } else {
+    with_kw(std::integral_constant<int, 4>{});
+  }
+}
+
 class ResizeKernel final : public Kernel {
  public:
   Status prepare(const OpContext& ctx) override {
@@ -128,16 +190,28 @@ class ResizeKernel final : public Kernel {
     out_rows_ = 1;
     for (size_t d = 0; d + 1 < rank_; ++d) out_rows_ *= cfg_.out_shape[d];
     out_numel_ = shape_numel(cfg_.out_shape);
-    plane_path_ = dtype_ == DType::kFloat32 && rank_ >= 2 && !any_outside_;
+    threads_ = std::max(1, omp_get_max_threads());
+    // Channels-last first: when both apply (only the axis before the last is resized) it is the same blend
+    // without the plane path's copy through scratch.
+    nhwc_path_ = dtype_ == DType::kFloat32 && rank_ >= 3 && !any_outside_ && tables_[rank_ - 1].identity;
+    for (size_t d = 0; d + 3 < rank_ && nhwc_path_; ++d) nhwc_path_ = tables_[d].identity;
+    plane_path_ = !nhwc_path_ && dtype_ == DType::kFloat32 && rank_ >= 2 && !any_outside_;
     for (size_t d = 0; d + 2 < rank_ && plane_path_; ++d) plane_path_ = tables_[d].identity;
+    if (nhwc_path_) prepare_nhwc_path();
     if (plane_path_) prepare_plane_path();
     return Status::ok();
   }
 
   Status run(std::span<const Tensor> in, std::span<Tensor> out) override {
     if (out_numel_ == 0) return Status::ok();
-    if (plane_path_) {
-      run_plane_path(in[0].data<float>(), out[0].data<float>());
+    if (nhwc_path_) {
+      dispatch_taps(tables_[rank_ - 3].taps, tables_[rank_ - 2].taps, [&](auto kh, auto kw) {
+        run_nhwc_typed<decltype(kh)::value, decltype(kw)::value>(in[0].data<float>(), out[0].data<float>());
+      });
+    } else if (plane_path_) {
+      dispatch_taps(tables_[rank_ - 2].taps, tables_[rank_ - 1].taps, [&](auto kh, auto kw) {
+        run_plane_typed<decltype(kh)::value, decltype(kw)::value>(in[0].data<float>(), out[0].data<float>());
+      });
     } else if (cfg_.mode == ResizeMode::kNearest && !any_outside_) {
       run_gather(in[0], out[0]);
     } else {
@@ -149,8 +223,44 @@ class ResizeKernel final : public Kernel {
     return Status::ok();
   }
 
+  std::string impl_name() const override {
+    if (nhwc_path_) return "reference:nhwc_f32";
+    if (plane_path_) return "reference:planes_f32";
+    return cfg_.mode == ResizeMode::kNearest && !any_outside_ ? "reference:gather" : "reference:generic";
+  }
+
  private:
   static constexpr int64_t kMaxCombos = 256;
+
+  // Float32 with only the two axes before the last resampled and the last one (C) unchanged, as channels-last
+  // feature maps are: [images, H, W, C], one task per output row. The tables become float offsets and weights.
+  void prepare_nhwc_path() {
+    const AxisTable& th = tables_[rank_ - 3];
+    const AxisTable& tw = tables_[rank_ - 2];
+    const int64_t c = cfg_.in_shape[rank_ - 1];
+    images_ = 1;
+    for (size_t d = 0; d + 3 < rank_; ++d) images_ *= cfg_.in_shape[d];
+    yoff_.resize(th.index.size());
+    for (size_t i = 0; i < th.index.size(); ++i) yoff_[i] = th.index[i] * tw.in * c;
+    xoff_.resize(tw.index.size());
+    for (size_t i = 0; i < tw.index.size(); ++i) xoff_[i] = tw.index[i] * c;
+    wy_.assign(th.weight.begin(), th.weight.end());
+    wx_.assign(tw.weight.begin(), tw.weight.end());
+  }
+
+  template <int KH, int KW>
+  void run_nhwc_typed(const float* x, float* y) const {
+    const AxisTable& th = tables_[rank_ - 3];
+    const AxisTable& tw = tables_[rank_ - 2];
+    const int64_t c = cfg_.in_shape[rank_ - 1];
+    const int64_t in_image = th.in * tw.in * c, out_row = tw.out * c, rows = images_ * th.out;
+#pragma omp parallel for num_threads(threads_) if (out_numel_ > (1 << 15)) schedule(static)
+    for (int64_t r = 0; r < rows; ++r) {
+      const int64_t n = r / th.out, oy = r % th.out;
+      resize_row_nhwc_f32<KH, KW>(x + n * in_image, y + r * out_row, tw.out, c, yoff_.data() + oy * KH,
+                                  wy_.data() + oy * KH, xoff_.data(), wx_.data());
+    }
+  }
 
   // Float32 with only the last two axes resampled (NCHW feature maps): [planes, H, W] in independent
   // chunks of output rows, each resampling the input rows it needs into per-thread scratch.
@@ -159,7 +269,6 @@ class ResizeKernel final : public Kernel {
     const AxisTable& tw = tables_[rank_ - 1];
     planes_ = 1;
     for (size_t d = 0; d + 2 < rank_; ++d) planes_ *= cfg_.in_shape[d];
-    threads_ = std::max(1, omp_get_max_threads());
     // Enough chunks to keep every thread busy; short chunks keep the scratch rows in cache.
     const int64_t want = std::max<int64_t>(1, (4 * threads_ + planes_ - 1) / planes_);
     rows_per_chunk_ = std::clamp<int64_t>((th.out + want - 1) / want, 1, 64);
@@ -199,35 +308,6 @@ class ResizeKernel final : public Kernel {
       resize_plane_f32<KH, KW>(x + p * in_plane, y + p * out_plane, tmp, tw.in, tw.out, oy0, oy1,
                                chunk_lo_[static_cast<size_t>(c)], chunk_hi_[static_cast<size_t>(c)], th.index.data(),
                                wy_.data(), tw.index.data(), wx_.data(), x2_);
-    }
-  }
-
-  template <int KH>
-  void run_plane_kw(const float* x, float* y) {
-    switch (tables_[rank_ - 1].taps) {
-      case 1:
-        run_plane_typed<KH, 1>(x, y);
-        break;
-      case 2:
-        run_plane_typed<KH, 2>(x, y);
-        break;
-      default:
-        run_plane_typed<KH, 4>(x, y);
-        break;
-    }
-  }
-
-  void run_plane_path(const float* x, float* y) {
-    switch (tables_[rank_ - 2].taps) {
-      case 1:
-        run_plane_kw<1>(x, y);
-        break;
-      case 2:
-        run_plane_kw<2>(x, y);
-        break;
-      default:
-        run_plane_kw<4>(x, y);
-        break;
     }
   }
 
@@ -339,7 +419,7 @@ class ResizeKernel final : public Kernel {
   size_t rank_ = 0;
   std::vector<AxisTable> tables_;
   std::vector<int64_t> in_strides_;
-  bool any_outside_ = false, plane_path_ = false;
+  bool any_outside_ = false, plane_path_ = false, nhwc_path_ = false;
   int64_t combos_ = 1, out_rows_ = 1, out_numel_ = 0;
   // Plane path state, sized in prepare().
   int64_t planes_ = 1, rows_per_chunk_ = 1, chunks_ = 0, scratch_stride_ = 0;
@@ -347,6 +427,9 @@ class ResizeKernel final : public Kernel {
   std::vector<int64_t> chunk_lo_, chunk_hi_;
   std::vector<float> scratch_, wy_, wx_;
   Upsample2x x2_;
+  // Channels-last path state (shares wy_, wx_ and threads_ with the plane path).
+  int64_t images_ = 1;
+  std::vector<int64_t> yoff_, xoff_;
 };
 
 std::unique_ptr<Kernel> make_resize_kernel() { return std::make_unique<ResizeKernel>(); }

@@ -2,7 +2,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <memory>
 #include <numeric>
 #include <random>
 #include <string>
@@ -244,6 +246,189 @@ TEST(ResizeOps, LinearUpsampleByTwoMatchesReference) {
     check_resize({.mode = "linear", .coord = coord}, x, {1, 1, 2, 2}, {});
     check_resize({.mode = "linear", .coord = coord}, x, {1, 1, 1, 2}, {});
   }
+}
+
+// ---- Channels-last (NHWC) float32: the path for images [..., H, W, C] resized over H and W only
+
+// Runs the registry's Resize kernel as run_single_op does, keeping the kernel to ask which path prepare() chose.
+struct ResizeRun {
+  Tensor y;
+  std::string impl;
+};
+
+Result<ResizeRun> run_resize_kernel(const SingleOp& spec) {
+  Graph g;
+  g.opsets[""] = spec.opset;
+  std::vector<Value*> ins;
+  for (size_t i = 0; i < spec.inputs.size(); ++i) {
+    Value* v = nullptr;
+    if (spec.inputs[i].defined()) {
+      v = g.value("in" + std::to_string(i));
+      v->dtype = spec.inputs[i].dtype();
+      v->has_shape = true;
+      v->shape = spec.inputs[i].shape();
+      v->constant = spec.inputs[i];
+    }
+    ins.push_back(v);
+  }
+  Node* node = g.add_node(spec.op_type, "resize", ins, {g.value("out")});
+  node->attrs = spec.attrs;
+  const OpSchema* schema = OpRegistry::global().find("", spec.op_type);
+  OpContext ctx = make_op_context(g, *node);
+  TANDEM_RETURN_IF_ERROR(schema->infer(ctx));
+  std::unique_ptr<Kernel> kernel = schema->create();
+  TANDEM_RETURN_IF_ERROR(kernel->prepare(ctx));
+  std::vector<Tensor> out{Tensor::make(ctx.out(0).dtype, ctx.out(0).shape)};
+  TANDEM_RETURN_IF_ERROR(kernel->run(spec.inputs, out));
+  return ResizeRun{out[0], kernel->impl_name()};
+}
+
+// A float32 rank-4 tensor with its axes permuted: out axis k is x's axis perm[k].
+Tensor permute4(const Tensor& x, const std::array<int, 4>& perm) {
+  const Shape& s = x.shape();
+  Shape os(4);
+  for (size_t k = 0; k < 4; ++k) os[k] = s[static_cast<size_t>(perm[k])];
+  const std::vector<int64_t> st = {s[1] * s[2] * s[3], s[2] * s[3], s[3], 1};
+  Tensor y = Tensor::make(DType::kFloat32, os);
+  const float* src = x.data<float>();
+  float* dst = y.data<float>();
+  int64_t i = 0;
+  for (int64_t a = 0; a < os[0]; ++a)
+    for (int64_t b = 0; b < os[1]; ++b)
+      for (int64_t c = 0; c < os[2]; ++c)
+        for (int64_t d = 0; d < os[3]; ++d)
+          dst[i++] = src[a * st[static_cast<size_t>(perm[0])] + b * st[static_cast<size_t>(perm[1])] +
+                         c * st[static_cast<size_t>(perm[2])] + d * st[static_cast<size_t>(perm[3])]];
+  return y;
+}
+
+Tensor to_f64(const Tensor& x) {
+  Tensor y = Tensor::make(DType::kFloat64, x.shape());
+  for (int64_t i = 0; i < x.numel(); ++i) y.data<double>()[i] = static_cast<double>(x.data<float>()[i]);
+  return y;
+}
+
+// The channels-last path's tolerance against the double-precision generic path: 1e-6 relative, or absolute
+// for results below 1 in magnitude (a blend of values of both signs may cancel to about 0).
+constexpr double kNhwcTolerance = 1e-6;
+
+// Resizes x [..., H, W, C] over H and W (the last two scales or sizes of `scales`/`sizes` stay 1 / C) and checks
+// that the channels-last path ran and matches the path such a tensor took before it existed: the generic one,
+// which computes in double (run here on a float64 copy, so unrounded), within kNhwcTolerance.
+void check_nhwc_vs_old_path(const RefParams& p, const Tensor& x, const std::vector<float>& scales, const Shape& sizes) {
+  auto fast = run_resize_kernel(resize_op(p, x, scales, sizes));
+  ASSERT_TRUE(fast.is_ok()) << fast.status().to_string();
+  EXPECT_EQ(fast.value().impl, "reference:nhwc_f32");
+  auto old = run_resize_kernel(resize_op(p, to_f64(x), scales, sizes));
+  ASSERT_TRUE(old.is_ok()) << old.status().to_string();
+  EXPECT_EQ(old.value().impl, p.mode == "nearest" ? "reference:gather" : "reference:generic");
+  const Tensor& y = fast.value().y;
+  const Tensor& r = old.value().y;
+  ASSERT_EQ(y.shape(), r.shape());
+  for (int64_t i = 0; i < y.numel(); ++i) {
+    const double e = r.data<double>()[i], v = y.data<float>()[i];
+    ASSERT_LE(std::fabs(v - e), kNhwcTolerance * std::max(1.0, std::fabs(e))) << "element " << i << " of " << y.numel();
+  }
+}
+
+// The same resize of x [N, H, W, C] as NCHW [N, C, H, W] takes the plane path; the channels-last path sums the
+// same taps in the same order, so the two must agree exactly.
+void check_nhwc_vs_planes(const RefParams& p, const Tensor& x, const std::vector<float>& scales, const Shape& sizes) {
+  auto fast = run_resize_kernel(resize_op(p, x, scales, sizes));
+  ASSERT_TRUE(fast.is_ok()) << fast.status().to_string();
+  const std::vector<float> scales_nchw =
+      scales.empty() ? scales : std::vector<float>{scales[0], scales[3], scales[1], scales[2]};
+  const Shape sizes_nchw = sizes.empty() ? sizes : Shape{sizes[0], sizes[3], sizes[1], sizes[2]};
+  auto planes = run_resize_kernel(resize_op(p, permute4(x, {0, 3, 1, 2}), scales_nchw, sizes_nchw));
+  ASSERT_TRUE(planes.is_ok()) << planes.status().to_string();
+  EXPECT_EQ(planes.value().impl, "reference:planes_f32");
+  const Tensor y = permute4(planes.value().y, {0, 2, 3, 1});
+  ASSERT_EQ(y.shape(), fast.value().y.shape());
+  for (int64_t i = 0; i < y.numel(); ++i)
+    ASSERT_EQ(fast.value().y.data<float>()[i], y.data<float>()[i]) << "element " << i << " of " << y.numel();
+}
+
+struct NhwcGeometry {
+  const char* name;
+  int64_t h, w;    // input
+  float sh, sw;    // given as scales
+  int64_t oh, ow;  // given as sizes
+};
+
+const NhwcGeometry kNhwcGeometries[] = {
+    {"up2", 5, 6, 2, 2, 10, 12},         {"up4", 4, 5, 4, 4, 16, 20},
+    {"up8", 3, 4, 8, 8, 24, 32},         {"up_non_integer", 7, 9, 2.5f, 2.25f, 16, 21},
+    {"down", 16, 21, 0.5f, 0.45f, 7, 9}, {"up_and_down", 6, 10, 1.5f, 0.7f, 9, 4},
+};
+
+// Every geometry x {scales, sizes} x {linear, nearest in 4 rounding modes} x 4 coordinate modes x N x C.
+TEST(ResizeOps, ChannelsLastMatchesOldPathAndPlanePath) {
+  uint32_t seed = 100;
+  for (const NhwcGeometry& g : kNhwcGeometries) {
+    for (int64_t n : {1, 2}) {
+      for (int64_t c : {1, 3, 16, 19, 256}) {
+        const Tensor x = random_tensor({n, g.h, g.w, c}, seed++);
+        for (bool by_sizes : {false, true}) {
+          const std::vector<float> scales = by_sizes ? std::vector<float>{} : std::vector<float>{1, g.sh, g.sw, 1};
+          const Shape sizes = by_sizes ? Shape{n, g.oh, g.ow, c} : Shape{};
+          for (std::string coord : {"half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric"}) {
+            for (std::string nm : {"", "round_prefer_floor", "round_prefer_ceil", "floor", "ceil"}) {
+              const RefParams p{.mode = nm.empty() ? "linear" : "nearest",
+                                .coord = coord,
+                                .nearest = nm.empty() ? "round_prefer_floor" : nm};
+              SCOPED_TRACE(std::string(g.name) + (by_sizes ? " sizes" : " scales") + " mode " + p.mode + " coord " +
+                           coord + " nearest " + p.nearest + " X " + shape_to_string(x.shape()));
+              check_nhwc_vs_old_path(p, x, scales, sizes);
+              if (::testing::Test::HasFatalFailure()) return;
+              check_nhwc_vs_planes(p, x, scales, sizes);
+              if (::testing::Test::HasFatalFailure()) return;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// What comes for free from the shared tables: cubic, tf_half_pixel_for_nn, tf_crop_and_resize inside the input,
+// other ranks; and the ONNX reference agrees as it does for NCHW.
+TEST(ResizeOps, ChannelsLastCubicOtherCoordinatesAndRanks) {
+  const Tensor x = random_tensor({2, 6, 7, 19}, 7);
+  check_nhwc_vs_old_path({.mode = "cubic"}, x, {1, 2, 2, 1}, {});
+  check_nhwc_vs_planes({.mode = "cubic"}, x, {1, 2, 2, 1}, {});
+  check_nhwc_vs_old_path({.mode = "cubic", .cubic_a = -0.5, .exclude_outside = true}, x, {}, {2, 16, 5, 19});
+  check_nhwc_vs_old_path({.mode = "nearest", .coord = "tf_half_pixel_for_nn"}, x, {1, 3, 2, 1}, {});
+  check_nhwc_vs_old_path({.mode = "linear", .coord = "tf_crop_and_resize", .roi = {0, 0.1, 0.2, 0, 1, 0.9, 0.7, 1}}, x,
+                         {}, {2, 9, 11, 19});
+  check_nhwc_vs_old_path({.mode = "linear"}, random_tensor({6, 7, 16}, 8), {2, 3, 1}, {});               // [H, W, C]
+  check_nhwc_vs_old_path({.mode = "linear"}, random_tensor({2, 3, 4, 5, 16}, 9), {}, {2, 3, 8, 3, 16});  // rank 5
+  check_nhwc_vs_old_path({.mode = "linear"}, x, {1, 1, 2, 1}, {});  // only W: taps 1 x 2
+  check_nhwc_vs_old_path({.mode = "linear"}, x, {1, 2, 1, 1}, {});  // only H: taps 2 x 1
+  check_nhwc_vs_old_path({.mode = "linear"}, x, {1, 1, 1, 1}, {});  // a copy
+  for (std::string mode : {"nearest", "linear", "cubic"}) {
+    check_resize({.mode = mode}, x, {1, 2, 2, 1}, {}, 7);
+    check_resize({.mode = mode, .coord = "align_corners"}, x, {}, {2, 16, 21, 19}, 7);
+  }
+}
+
+// Outside its case Resize keeps its other paths: N or C resized, samples outside a tf_crop_and_resize roi,
+// another dtype, NCHW.
+TEST(ResizeOps, ChannelsLastPathOnlyForImagesResizedOverHAndW) {
+  auto impl = [](const SingleOp& op) {
+    auto r = run_resize_kernel(op);
+    return r.is_ok() ? r.value().impl : r.status().to_string();
+  };
+  const Tensor x = random_tensor({1, 4, 5, 8}, 10);
+  EXPECT_EQ(impl(resize_op({.mode = "linear"}, x, {1, 2, 2, 1}, {})), "reference:nhwc_f32");
+  EXPECT_EQ(impl(resize_op({.mode = "linear"}, x, {1, 2, 2, 0.5f}, {})), "reference:generic");
+  EXPECT_EQ(impl(resize_op({.mode = "linear"}, x, {2, 2, 2, 1}, {})), "reference:generic");
+  EXPECT_EQ(impl(resize_op({.mode = "nearest"}, x, {}, {2, 8, 10, 8})), "reference:gather");
+  EXPECT_EQ(impl(resize_op({.mode = "linear", .coord = "tf_crop_and_resize", .roi = {0, 0.4, 0.6, 0, 1, 1.2, 1.7, 1}},
+                           x, {}, {1, 3, 3, 8})),
+            "reference:generic");
+  EXPECT_EQ(impl(resize_op({.mode = "linear"}, to_f64(x), {1, 2, 2, 1}, {})), "reference:generic");
+  EXPECT_EQ(impl(resize_op({.mode = "linear"}, x, {1, 1, 2, 2}, {})), "reference:planes_f32");
+  EXPECT_EQ(impl(resize_op({.mode = "linear"}, random_tensor({5, 8}, 11), {2, 1}, {})), "reference:planes_f32");
 }
 
 TEST(ResizeOps, OtherDtypes) {
