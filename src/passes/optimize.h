@@ -23,6 +23,8 @@ Status hoist_activation(Graph& graph);
 Status fold_pointwise_conv(Graph& graph);
 Status fuse_conv_activation(Graph& graph);
 Status conv_channels_last(Graph& graph);
+// Runs connected regions of convs, pools, resizes and elementwise ops on NHWC data (channels_last_regions.cpp).
+Status channels_last_regions(Graph& graph);
 
 // Int8 post-training quantisation (quantize_int8.cpp), after the fusions.
 struct Int8Options {
