@@ -24,6 +24,7 @@ Result<Activation> Activation::parse(const std::string& name, const std::vector<
     a.alpha = param(0, 0.2f);
     a.beta = param(1, 0.5f);
   } else if (name == "HardSwish") a.kind = ActivationKind::kHardSwish;
+  else if (name == "Silu") a.kind = ActivationKind::kSilu;
   else return Status(Code::kUnsupported, "unknown fused activation '" + name + "'");
   return a;
 }
@@ -40,6 +41,7 @@ std::string Activation::name() const {
     case ActivationKind::kLeakyRelu: return "LeakyRelu";
     case ActivationKind::kHardSigmoid: return "HardSigmoid";
     case ActivationKind::kHardSwish: return "HardSwish";
+    case ActivationKind::kSilu: return "Silu";
   }
   return "None";
 }
@@ -77,6 +79,7 @@ void Activation::apply_inplace(float* data, int64_t n) const {
     case ActivationKind::kHardSigmoid:
       return map_inplace(data, n, [a, b](float x) { return hard_sigmoid_f32(x, a, b); });
     case ActivationKind::kHardSwish: return map_inplace(data, n, [](float x) { return hard_swish_f32(x); });
+    case ActivationKind::kSilu: return map_inplace(data, n, [](float x) { return silu_f32(x); });
   }
 }
 

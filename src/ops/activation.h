@@ -11,7 +11,19 @@
 
 namespace tandem {
 
-enum class ActivationKind { kNone, kRelu, kSigmoid, kTanh, kGelu, kGeluTanh, kClip, kLeakyRelu, kHardSigmoid, kHardSwish };
+enum class ActivationKind {
+  kNone,
+  kRelu,
+  kSigmoid,
+  kTanh,
+  kGelu,
+  kGeluTanh,
+  kClip,
+  kLeakyRelu,
+  kHardSigmoid,
+  kHardSwish,
+  kSilu
+};
 
 struct Activation {
   ActivationKind kind = ActivationKind::kNone;
@@ -36,6 +48,7 @@ struct Activation {
       case ActivationKind::kLeakyRelu: return fastmath::leaky_relu_f32(x, alpha);
       case ActivationKind::kHardSigmoid: return fastmath::hard_sigmoid_f32(x, alpha, beta);
       case ActivationKind::kHardSwish: return fastmath::hard_swish_f32(x);
+      case ActivationKind::kSilu: return fastmath::silu_f32(x);
     }
     return x;
   }

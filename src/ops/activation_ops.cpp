@@ -1,5 +1,6 @@
-// Activation ops: Relu, Sigmoid, LeakyRelu, HardSigmoid, HardSwish, Elu, Selu, Softplus, PRelu, Clip and
-// Gelu (ai.tandem, also ONNX opset 20). Float math goes through fastmath, shared with activation.h.
+// Activation ops: Relu, Sigmoid, LeakyRelu, HardSigmoid, HardSwish, Elu, Selu, Softplus, PRelu, Clip,
+// Gelu (ai.tandem, also ONNX opset 20) and Silu (ai.tandem). Float math goes through fastmath, shared with
+// activation.h.
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -135,6 +136,14 @@ OpSchema gelu_schema(const char* domain) {
   return s;
 }
 
+// ai.tandem Silu: what fuse_silu makes of Mul(x, Sigmoid(x)); float32 computes exactly what those two did.
+struct SiluOp {
+  template <typename C> C operator()(C x) const {
+    if constexpr (kIsF32<C>) return fastmath::silu_f32(x);
+    else return x * (C{1} / (C{1} + std::exp(-x)));
+  }
+};
+
 struct PReluOp {
   template <typename C> C operator()(C x, C slope) const {
     if constexpr (std::is_unsigned_v<C>) return x;  // never negative
@@ -233,6 +242,7 @@ void register_activation_ops(OpRegistry& r) {
   r.add(make_unary_schema<kFloatTypes, SoftplusOp>("Softplus"));
   r.add(gelu_schema(kTandemDomain));
   r.add(gelu_schema(""));  // ONNX's Gelu (opset 20) has the same attribute
+  r.add(make_unary_schema<kF32 | kF64, SiluOp>("Silu", kTandemDomain));
 
   OpSchema prelu = make_binary_schema<kFloatTypes | kIntTypes, PReluOp>("PRelu");
   prelu.infer = &infer_prelu;

@@ -36,6 +36,10 @@ inline float exp_f32(float x) {
 // 1 / (1 + exp(-x)); saturates cleanly at both ends (exp overflow gives 1/inf = 0).
 inline float sigmoid_f32(float x) { return 1.0f / (1.0f + exp_f32(-x)); }
 
+// SiLU (swish): x * sigmoid(x), the same two float operations as the Mul(x, Sigmoid(x)) it replaces, so fusing
+// the pattern changes no result.
+inline float silu_f32(float x) { return x * sigmoid_f32(x); }
+
 // tanh(x): odd/even rational approximation (Eigen's generic_fast_tanh_float), |x| clamped to 7.9 where
 // tanh rounds to +-1 in float. A few ulp; exact-ish near 0 (no 1 - 2/(e^2x+1) cancellation).
 inline float tanh_f32(float x) {

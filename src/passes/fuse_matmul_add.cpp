@@ -43,7 +43,8 @@ bool is_matmul_epilogue(const Activation& act) {
     case ActivationKind::kSigmoid:
     case ActivationKind::kTanh:
     case ActivationKind::kGelu:
-    case ActivationKind::kGeluTanh: return true;
+    case ActivationKind::kGeluTanh:
+    case ActivationKind::kSilu: return true;
     default: return false;
   }
 }

@@ -97,6 +97,7 @@ std::optional<Activation> activation_of(const Graph& graph, const Node* n, const
   else if (is_op(n, "Sigmoid")) a.kind = ActivationKind::kSigmoid;
   else if (is_op(n, "Tanh")) a.kind = ActivationKind::kTanh;
   else if (is_op(n, "HardSwish")) a.kind = ActivationKind::kHardSwish;
+  else if (is_op(n, "Silu", kTandemDomain)) a.kind = ActivationKind::kSilu;
   else if (is_op(n, "LeakyRelu")) {
     a.kind = ActivationKind::kLeakyRelu;
     a.alpha = n->attrs.get_float("alpha", 0.01f);

@@ -41,7 +41,8 @@ bool is_channel_vector(const Value* v, int64_t n, size_t rank, DType dtype);
 Value* as_channel_vector(Graph& graph, Value* v);
 
 // The activation `n` computes from `v` when a fused op can apply it instead: Relu, Sigmoid, Tanh, LeakyRelu,
-// Clip with constant bounds, HardSigmoid, HardSwish and Gelu (ai.tandem or ONNX), on float32 only.
+// Clip with constant bounds, HardSigmoid, HardSwish, Gelu (ai.tandem or ONNX) and Silu (ai.tandem, what
+// fuse_silu makes), on float32 only.
 std::optional<Activation> activation_of(const Graph& graph, const Node* n, const Value* v);
 void set_activation(Attributes& attrs, const Activation& act);
 

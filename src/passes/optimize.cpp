@@ -9,6 +9,8 @@ namespace tandem {
 Status optimize(Graph& graph) {
   TANDEM_RETURN_IF_ERROR(fuse_layer_norm(graph));
   TANDEM_RETURN_IF_ERROR(fuse_gelu(graph));
+  // Like GELU: one Silu node, which the activation hoisting and conv fusion below then take as an activation.
+  TANDEM_RETURN_IF_ERROR(fuse_silu(graph));
   // Before MatMul+Add: the FusedMatMul it makes of a Gemm then takes the activation that follows.
   TANDEM_RETURN_IF_ERROR(gemm_to_matmul(graph));
   TANDEM_RETURN_IF_ERROR(fuse_matmul_add(graph));

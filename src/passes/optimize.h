@@ -16,6 +16,7 @@ Status optimize(Graph& graph);
 
 Status fuse_layer_norm(Graph& graph);
 Status fuse_gelu(Graph& graph);
+Status fuse_silu(Graph& graph);
 Status gemm_to_matmul(Graph& graph);
 Status fuse_matmul_add(Graph& graph);
 Status fuse_matmul_scale(Graph& graph);

@@ -157,7 +157,12 @@ INSTANTIATE_TEST_SUITE_P(
                       ConvCase{{1, 4, 19, 21}, {2, 4, 3, 3}, 1, 1, 2, 2, false, false, ""},
                       ConvCase{{2, 5, 11, 9}, {4, 5, 5, 5}, 1, 1, 1, 2, true, false, "Tanh"},
                       ConvCase{{1, 6, 7, 13}, {8, 6, 1, 1}, 1, 1, 1, 0, true, false, ""},
-                      ConvCase{{2, 3, 9, 15}, {1, 3, 3, 3}, 1, 1, 1, 0, true, false, "LeakyRelu"}));
+                      ConvCase{{2, 3, 9, 15}, {1, 3, 3, 3}, 1, 1, 1, 0, true, false, "LeakyRelu"},
+                      // EfficientNet's SiLU (swish post-op): depthwise, 1x1 expansion, strided, and direct-kernel
+                      ConvCase{{1, 32, 14, 14}, {32, 1, 3, 3}, 32, 1, 1, 1, true, false, "Silu"},
+                      ConvCase{{1, 16, 12, 12}, {96, 16, 1, 1}, 1, 1, 1, 0, true, false, "Silu"},
+                      ConvCase{{1, 3, 33, 33}, {32, 3, 3, 3}, 1, 2, 1, 1, true, false, "Silu"},
+                      ConvCase{{1, 8, 10, 17}, {4, 8, 3, 3}, 1, 1, 1, 1, true, true, "Silu"}));
 
 // Channels-last operands (FusedConv src_layout / dst_layout = NHWC): every oneDNN tactic against the reference.
 class ConvLayoutVsReference : public ::testing::TestWithParam<std::tuple<ConvCase, bool, bool>> {};
@@ -289,6 +294,7 @@ INSTANTIATE_TEST_SUITE_P(Matrix, OnednnMatMulVsReference,
                                            MatMulCase{{1, 2, 64, 16}, {1, 2, 16, 48}, false, false, ""},  // attention
                                            MatMulCase{{3, 1, 5, 7}, {1, 4, 7, 6}, false, false, ""},      // broadcast
                                            MatMulCase{{17, 33}, {33, 9}, true, false, "Relu"},
+                                           MatMulCase{{1, 49, 320}, {320, 64}, true, true, "Silu"},
                                            MatMulCase{{1, 2, 64, 16}, {1, 2, 16, 48}, false, false, "", 0.25f},
                                            MatMulCase{{8, 16}, {16, 8}, true, false, "Relu", -1.5f}));
 
@@ -338,13 +344,16 @@ TEST(OnednnEltwise, ActivationsAndSoftmaxMatchReference) {
     EXPECT_LT(compare(c, &impl), 1e-5) << op << " " << impl;
     EXPECT_EQ(impl.rfind("onednn:", 0), 0u) << op << ": " << impl;
   }
-  KernelCase gelu;
-  gelu.op = "Gelu";
-  gelu.domain = kTandemDomain;
-  gelu.inputs = {random_f32({4, 1000}, 9)};
-  gelu.constant = {false};
-  std::string impl;
-  EXPECT_LT(compare(gelu, &impl), 1e-5) << impl;
+  for (const char* op : {"Gelu", "Silu"}) {
+    KernelCase c;
+    c.op = op;
+    c.domain = kTandemDomain;
+    c.inputs = {random_f32({4, 1000}, 9)};
+    c.constant = {false};
+    std::string impl;
+    EXPECT_LT(compare(c, &impl), 1e-5) << op << " " << impl;
+    EXPECT_EQ(impl.rfind("onednn:", 0), 0u) << op << ": " << impl;
+  }
 }
 
 // oneDNN pooling against the reference over the window rules it must translate: ceil_mode (a widened right pad),

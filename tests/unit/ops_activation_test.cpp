@@ -154,6 +154,37 @@ TEST(ActivationGelu, ExactAndTanh) {
   EXPECT_NE(r.status().message().find("'approximate'='sigmoid'"), std::string::npos) << r.status().message();
 }
 
+// ---- Silu (ai.tandem) ----
+
+// Bit for bit what the Sigmoid and Mul it replaces compute (their reference kernels), and within float rounding
+// of x / (1 + e^-x); float64 too; integers are rejected like Sigmoid's.
+TEST(ActivationSilu, EqualsMulOfSigmoid) {
+  const Tensor x = grid(-100.0f, 100.0f, 40001);  // > parallel threshold; both saturated ends
+  Result<Tensor> silu = run1("Silu", {x}, {}, 1, kTandemDomain);
+  ASSERT_TRUE(silu.is_ok()) << silu.status().to_string();
+  Result<Tensor> sig = run1("Sigmoid", {x});
+  ASSERT_TRUE(sig.is_ok());
+  Result<Tensor> mul = run1("Mul", {x, *sig});
+  ASSERT_TRUE(mul.is_ok());
+  for (int64_t i = 0; i < x.numel(); ++i) {
+    const float v = x.data<float>()[i];
+    ASSERT_EQ(silu->data<float>()[i], mul->data<float>()[i]) << "x=" << v;
+    if (v < -80.0f) continue;  // sigmoid's result leaves the normal range (as in ActivationFastMath)
+    const double want = v / (1 + std::exp(-static_cast<double>(v)));
+    ASSERT_NEAR(silu->data<float>()[i], want, 1e-6 * std::fabs(want) + 1e-30) << "x=" << v;
+  }
+  Tensor d = Tensor::from_vector<double>({3}, {-2.0, 0.0, 3.5});
+  Result<Tensor> sd = run1("Silu", {d}, {}, 1, kTandemDomain);
+  ASSERT_TRUE(sd.is_ok()) << sd.status().to_string();
+  for (int64_t i = 0; i < 3; ++i) {
+    const double v = d.data<double>()[i];
+    EXPECT_DOUBLE_EQ(sd->data<double>()[i], v / (1 + std::exp(-v)));
+  }
+  Result<Tensor> bad = run1("Silu", {Tensor::from_vector<int32_t>({2}, {-3, 4})}, {}, 1, kTandemDomain);
+  ASSERT_FALSE(bad.is_ok());
+  EXPECT_EQ(bad.status().code(), Code::kUnsupported);
+}
+
 // ---- Clip ----
 
 TEST(ActivationClip, AttributeFormBeforeOpset11) {
@@ -221,6 +252,7 @@ TEST(ActivationFusion, FusedEqualsStandaloneBitForBit) {
       {"LeakyRelu", {0.2f}, "LeakyRelu", leaky, ""},
       {"HardSigmoid", {0.3f, 0.4f}, "HardSigmoid", hsig, ""},
       {"HardSwish", {}, "HardSwish", {}, ""},
+      {"Silu", {}, "Silu", {}, kTandemDomain},
   };
   for (const Case& c : cases) {
     Result<Activation> act = Activation::parse(c.name, c.params);

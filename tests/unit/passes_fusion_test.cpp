@@ -322,7 +322,8 @@ INSTANTIATE_TEST_SUITE_P(
                       ConvActCase{"HardSigmoid", kOnnxDomain, float_attrs({{"alpha", 0.3f}, {"beta", 0.4f}}), {},
                                   "HardSigmoid"},
                       ConvActCase{"HardSwish", kOnnxDomain, {}, {}, "HardSwish"},
-                      ConvActCase{"Gelu", kTandemDomain, {}, {}, "Gelu"}),
+                      ConvActCase{"Gelu", kTandemDomain, {}, {}, "Gelu"},
+                      ConvActCase{"Silu", kTandemDomain, {}, {}, "Silu"}),
     [](const auto& info) { return std::string(info.param.op); });
 
 TEST(FuseConv, ResidualAddThenRelu) {

@@ -66,6 +66,8 @@ bool append_activation(const Activation& act, dnnl::post_ops& ops) {
     case ActivationKind::kGeluTanh: ops.append_eltwise(1.0f, A::eltwise_gelu_tanh, 0.0f, 0.0f); return true;
     case ActivationKind::kClip: ops.append_eltwise(1.0f, A::eltwise_clip, act.alpha, act.beta); return true;
     case ActivationKind::kHardSwish: ops.append_eltwise(1.0f, A::eltwise_hardswish, 0.0f, 0.0f); return true;
+    // swish is x * sigmoid(alpha x); SiLU is alpha = 1.
+    case ActivationKind::kSilu: ops.append_eltwise(1.0f, A::eltwise_swish, 1.0f, 0.0f); return true;
     case ActivationKind::kHardSigmoid:
       // oneDNN 2.6 has no hardsigmoid eltwise: max(0, min(1, alpha x + beta)) as linear, then clip to [0, 1].
       ops.append_eltwise(1.0f, A::eltwise_linear, act.alpha, act.beta);

@@ -1,4 +1,4 @@
-// float32 pointwise activations (Relu, Sigmoid, Tanh, Gelu, LeakyRelu, Clip, HardSwish) and Softmax through
+// float32 pointwise activations (Relu, Sigmoid, Tanh, Gelu, Silu, LeakyRelu, Clip, HardSwish) and Softmax through
 // oneDNN: its JIT kernels vectorise exp/erf, which the portable reference loops leave to libm per element.
 #include "backends/cpu/cpu_kernels.h"
 #include "backends/cpu/onednn_common.h"
@@ -15,6 +15,10 @@ bool activation_of(const OpContext& ctx, Activation& act) {
   const Attributes& a = n.attrs;
   if (n.domain == kTandemDomain && n.op_type == "Gelu") {
     act.kind = a.get_string("approximate", "none") == "tanh" ? ActivationKind::kGeluTanh : ActivationKind::kGelu;
+    return true;
+  }
+  if (n.domain == kTandemDomain && n.op_type == "Silu") {
+    act.kind = ActivationKind::kSilu;
     return true;
   }
   if (!n.domain.empty()) return false;
