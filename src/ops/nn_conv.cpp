@@ -274,4 +274,14 @@ void register_conv_ops(OpRegistry& r) {
   add_op(r, "", "Conv", infer_conv, [] { return std::unique_ptr<Kernel>(std::make_unique<ConvKernel>(false)); });
 }
 
+bool prefers_direct_nchw_conv(const Node& conv) {
+  const Value* w = conv.input(1);
+  const Value* y = conv.output(0);
+  if (!w || !w->has_shape || w->shape.size() != 4 || !y || !y->has_shape || y->shape.size() != 4) return false;
+  const std::vector<int64_t> strides = conv.attrs.get_ints("strides", {1, 1});
+  return w->shape[0] <= kDirectConvMaxOutChannels && conv.attrs.get_int("group", 1) == 1 &&
+         (strides.size() < 2 || strides[1] == 1) && conv.attrs.get_string("dst_layout", "NCHW") == "NCHW" &&
+         y->shape[3] >= 64;
+}
+
 }  // namespace tandem

@@ -23,6 +23,15 @@ struct ConvGeometry {
   Shape output_shape() const;
 };
 
+// Tandem's direct NCHW float kernel (backends/cpu/conv2d_f32_nchw_direct.cpp) takes 2-D convs with at most this
+// many output channels, group 1 and unit column stride.
+inline constexpr int64_t kDirectConvMaxOutChannels = 8;
+// Whether `conv` (Conv or FusedConv, shapes known) is such a conv over rows wide enough for its register blocking
+// (64 columns). There it beats oneDNN in every layout and precision (MTNet-B0's depth output, 16 -> 1 channels at
+// 256x512: 1.6 ms direct fp32 against 3.7 ms oneDNN int8 at 1 thread), so the layout and int8 passes leave it an
+// NCHW float conv.
+bool prefers_direct_nchw_conv(const Node& conv);
+
 // Validates X, W and the optional bias (inputs 0..2) and the Conv attributes of `ctx`'s node.
 // Checks the X and W operands Conv and ConvTranspose share: both present, float, equal dtype and rank >= 3.
 Status check_conv_operands(const OpContext& ctx);

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "ops/nn_conv.h"
 #include "passes/fusion_match.h"
 #include "passes/optimize.h"
 
@@ -34,12 +35,6 @@ enum class Kind { kNone, kConv, kPool, kUnary, kBroadcast, kResize, kConcat, kSp
 constexpr int64_t kNhwcAxis[4] = {0, 3, 1, 2};
 const std::vector<int64_t> kPermToNhwc = {0, 2, 3, 1};
 const std::vector<int64_t> kPermToNchw = {0, 3, 1, 2};
-
-// Tandem's direct NCHW kernel serves convs with this few output channels (group 1) on wide maps (a row of at
-// least one register block) faster than oneDNN in any layout, so they stay NCHW and the region ends before
-// them. On small maps (squeeze-excitation's 1x1 convs) the region goes on through them.
-constexpr int64_t kFewOutputChannels = 8;
-constexpr int64_t kDirectMinWidth = 64;
 
 Shape to_nhwc(const Shape& s) { return {s[0], s[2], s[3], s[1]}; }
 
@@ -93,16 +88,15 @@ Kind classify(const Graph& g, const Node* n) {
       return Kind::kNone;
     if (n->attrs.get_string("src_layout", "NCHW") != "NCHW" || n->attrs.get_string("dst_layout", "NCHW") != "NCHW")
       return Kind::kNone;
-    if (w->shape[0] <= kFewOutputChannels && n->attrs.get_int("group", 1) == 1 && y->shape[3] >= kDirectMinWidth)
-      return Kind::kNone;
+    // Tandem's direct kernel beats oneDNN on these in any layout; the region ends before them.
+    if (prefers_direct_nchw_conv(*n)) return Kind::kNone;
     return Kind::kConv;
   }
-  if (!n->domain.empty() && !(n->domain == kTandemDomain && op == "Gelu")) return Kind::kNone;
+  if (!n->domain.empty() && !(n->domain == kTandemDomain && (op == "Gelu" || op == "Silu"))) return Kind::kNone;
   static const std::set<std::string> kUnary = {
-      "Relu",     "LeakyRelu", "Sigmoid",  "HardSigmoid", "HardSwish", "Tanh", "Clip",
-      "Elu",      "Selu",      "Softplus", "Gelu",        "Erf",       "Exp",  "Log",
-      "Neg",      "Abs",       "Sqrt",     "Reciprocal",  "Floor",     "Ceil", "Round",
-      "Identity", "Dropout",   "Cast",     "Mish",        "Softsign",  "Sign", "Not"};
+      "Relu", "LeakyRelu", "Sigmoid",  "HardSigmoid", "HardSwish", "Tanh", "Clip",     "Elu",  "Selu",       "Softplus",
+      "Gelu", "Silu",      "Erf",      "Exp",         "Log",       "Neg",  "Abs",      "Sqrt", "Reciprocal", "Floor",
+      "Ceil", "Round",     "Identity", "Dropout",     "Cast",      "Mish", "Softsign", "Sign", "Not"};
   static const std::set<std::string> kBroadcast = {"Add", "Sub", "Mul", "Div",  "Pow",
                                                    "Max", "Min", "Sum", "Mean", "PRelu"};
   if (kUnary.count(op) || op == "QuantizeLinear" || op == "DequantizeLinear") {

@@ -10,6 +10,7 @@
 #include <map>
 #include <set>
 
+#include "ops/nn_conv.h"
 #include "passes/fusion_match.h"
 #include "passes/optimize.h"
 #include "passes/specialize.h"
@@ -108,6 +109,11 @@ class Quantizer {
       if (!conv && !matmul) continue;
       if (o_.keep_float.count(n->name) || o_.keep_float.count(n->op_type)) {
         note(n, "kept in float by an override");
+        continue;
+      }
+      if (conv && prefers_direct_nchw_conv(*n)) {
+        // TensorRT keeps a layer in float where that kernel is faster; so does this pass, for the one such case.
+        note(n, "kept in float: Tandem's direct float kernel is faster than int8 here (few output channels)");
         continue;
       }
       if (conv) quantize(n, /*conv=*/true);

@@ -74,8 +74,10 @@ TEST(ChannelsLastRegions, SqueezeExcitationAndPools) {
   auto done = fuse_and_compare(*g, {channels_last_regions});
   // The only edge: the last pool's [1, 1, 1, 24] going to Flatten.
   EXPECT_EQ(op_counts(*done)["Transpose"], 1);
-  for (Node* n : done->live_nodes())
-    if (n->op_type.find("Pool") != std::string::npos) EXPECT_EQ(layout(n, "layout"), "NHWC") << n->name;
+  for (Node* n : done->live_nodes()) {
+    if (n->op_type.find("Pool") == std::string::npos) continue;
+    EXPECT_EQ(layout(n, "layout"), "NHWC") << n->name;
+  }
 }
 
 // A bilinear upsampling added to a skip connection from outside (a graph input): the resize runs NHWC on

@@ -15,7 +15,7 @@
 namespace tandem {
 namespace {
 
-constexpr int64_t kMaxOutChannels = 8;
+constexpr int64_t kMaxOutChannels = kDirectConvMaxOutChannels;
 constexpr int64_t kBlock = 64;  // output columns per register block: 8 vectors of 8 floats
 
 // GCC's generic vectors: 8 floats, compiled to AVX with -march=native and to SSE pairs otherwise.
