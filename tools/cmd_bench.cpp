@@ -36,6 +36,7 @@ struct InferenceOptions {
 struct ReportOptions {
   std::string json, trace;
   bool profile = false;
+  int profile_layers = 10;  // how many of each stage's slowest kernels --profile lists
   std::vector<std::string> compare;
   int rounds = 3;
 };
@@ -109,7 +110,7 @@ nlohmann::json report_json(const Config& c, const BenchReport& r) {
   return j;
 }
 
-void print_layer_profile(const Deployment& d, const std::vector<std::vector<double>>& layers) {
+void print_layer_profile(const Deployment& d, const std::vector<std::vector<double>>& layers, int count) {
   for (size_t k = 0; k < d.stages().size(); ++k) {
     const auto& steps = d.stages()[k].engine->steps();
     double total = 0;
@@ -119,7 +120,7 @@ void print_layer_profile(const Deployment& d, const std::vector<std::vector<doub
     std::sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return layers[k][a] > layers[k][b]; });
     std::cout << "  Profile of stage " << d.stages()[k].name << " (" << ms(total) << " per frame, "
               << steps.size() << " kernels; slowest):\n";
-    for (size_t i = 0; i < std::min<size_t>(10, idx.size()); ++i) {
+    for (size_t i = 0; i < std::min(static_cast<size_t>(count), idx.size()); ++i) {
       const StepInfo& s = steps[idx[i]];
       std::cout << "    " << std::setw(10) << ms(layers[k][idx[i]]) << std::setw(6) << std::setprecision(1)
                 << 100 * layers[k][idx[i]] / std::max(total, 1e-12) << " %  " << s.node_name << " (" << s.op_type
@@ -232,7 +233,7 @@ Status bench_command(const BenchCliOptions& o) {
     for (Config& c : configs) {
       TANDEM_ASSIGN_OR_RETURN(auto layers, profile_layers(*c.deployment, inputs, 10));
       std::cout << "=== Per-layer profile (separate run, 10 frames): " << c.label << " ===\n";
-      print_layer_profile(*c.deployment, layers);
+      print_layer_profile(*c.deployment, layers, o.report.profile_layers);
     }
   }
   if (!o.report.trace.empty()) {
@@ -277,6 +278,8 @@ void add_bench_command(CLI::App& app, CommandResult& result) {
   cmd->add_option("--json", o->report.json, "Write the report (all configurations, per-frame times) as JSON");
   cmd->add_option("--trace", o->report.trace, "Write a Chrome-trace/Perfetto JSON timeline (separate short run)");
   cmd->add_flag("--profile", o->report.profile, "Per-layer times (separate run)");
+  cmd->add_option("--profile-layers", o->report.profile_layers, "Kernels listed per stage by --profile (slowest first)")
+      ->check(CLI::Range(1, 100000));
   cmd->add_option("--compare", o->report.compare, "Plans to run alternately and compare ('' = one unit)")
       ->expected(2, 64);
   cmd->add_option("--rounds", o->report.rounds, "Alternating rounds for --compare")->check(CLI::Range(1, 1000));
