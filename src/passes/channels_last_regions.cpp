@@ -86,8 +86,9 @@ Kind classify(const Graph& g, const Node* n) {
     const Value* w = n->input(1);
     if (!is_map(x) || x->dtype != DType::kFloat32 || !w || !w->is_constant() || w->shape.size() != 4)
       return Kind::kNone;
-    if (n->attrs.get_string("src_layout", "NCHW") != "NCHW" || n->attrs.get_string("dst_layout", "NCHW") != "NCHW")
-      return Kind::kNone;
+    // A conv that already reads tokens (conv_channels_last set src_layout NHWC) still writes an NCHW map the
+    // region can take; one that writes tokens is not a region's.
+    if (n->attrs.get_string("dst_layout", "NCHW") != "NCHW") return Kind::kNone;
     // Tandem's direct kernel beats oneDNN on these in any layout; the region ends before them.
     if (prefers_direct_nchw_conv(*n)) return Kind::kNone;
     return Kind::kConv;
@@ -250,7 +251,7 @@ class RegionRewriter {
       }
       for (int i : data_inputs(n, k)) {
         Value* v = n->input(i);
-        if (!v || v->is_constant() || is_scalar_value(v) || produced_nhwc(v, member_set)) continue;
+        if (!v || v->is_constant() || is_scalar_value(v) || produced_nhwc(v, member_set) || nhwc_source(v)) continue;
         const bool conv_reads_nchw = k == Kind::kConv && (i == 0 || !writes_nhwc(n, n->output(0), member_set));
         if (!conv_reads_nchw) transposed_in.insert(v);
       }
@@ -278,13 +279,25 @@ class RegionRewriter {
     return v;
   }
 
-  // `v` as NHWC data for a member to read: the member-made value itself, a permuted constant, or a Transpose.
+  // The NHWC value `v` was transposed from, when its producer is exactly that Transpose (a transformer's tokens
+  // turned into an NCHW map): a member reads the source and the two transposes cancel.
+  static Value* nhwc_source(const Value* v) {
+    const Node* p = v->producer;
+    if (!is_op(p, "Transpose") || p->attrs.get_ints("perm") != kPermToNchw) return nullptr;
+    Value* source = p->input(0);
+    return source->has_shape && source->shape == to_nhwc(v->shape) ? source : nullptr;
+  }
+
+  // `v` as NHWC data for a member to read: the member-made value itself, a permuted constant, the NHWC value it
+  // was transposed from, or a new Transpose.
   Value* nhwc_of(Value* v) {
     auto it = nhwc_.find(v);
     if (it != nhwc_.end()) return it->second;
     Value* out = v;
     if (v->is_constant()) {
       out = constant(v->name + "/nhwc", permuted_operand(*v->constant));
+    } else if (Value* source = nhwc_source(v)) {
+      out = source;
     } else if (!is_scalar_value(v)) {
       out = add_transpose(v, kPermToNhwc, fresh_value(v->name + "/nhwc", v->dtype, to_nhwc(v->shape)),
                           v->name + "/to_nhwc");
@@ -360,7 +373,7 @@ class RegionRewriter {
       if (k == Kind::kConv) {
         // X: the conv reads either layout. Z follows the destination's layout.
         const bool want_nhwc = i == 0 ? nhwc_now : conv_dst_nhwc;
-        if (i == 0) n->attrs.set_string("src_layout", want_nhwc ? "NHWC" : "NCHW");
+        if (i == 0 && want_nhwc) n->attrs.set_string("src_layout", "NHWC");
         if (want_nhwc && !nhwc_now) g_.set_node_input(n, i, nhwc_of(v));
         if (!want_nhwc && nhwc_now) pending_nchw_.push_back({n, i, v});
         continue;

@@ -152,6 +152,31 @@ TEST(ChannelsLastRegions, BroadcastConstantsAndResidual) {
   EXPECT_TRUE(saw_residual);
 }
 
+// SegFormer's heads read the encoder's tokens as NCHW maps (Reshape + Transpose). A conv that already reads the
+// tokens (conv_channels_last) still joins the region, and a member reading such a map directly reads the tokens
+// instead: the two transposes cancel and no Transpose is left.
+TEST(ChannelsLastRegions, TokenMapsCancelTheirTransposes) {
+  GraphBuilder b;
+  auto token_map = [&](const std::string& name, int64_t h, int64_t w, int64_t c) {
+    Value* tokens = b.input(name, {1, h * w, c});
+    Value* shape = b.constant(Tensor::from_vector<int64_t>({4}, {1, h, w, c}));
+    return b.op("Transpose", {b.op("Reshape", {tokens, shape})}, ints_attr("perm", {0, 3, 1, 2}));
+  };
+  Value* low = token_map("low", 4, 5, 16);
+  Value* high = token_map("high", 8, 10, 16);
+  Value* p = b.op("Conv", {low, b.weights({16, 16, 1, 1}), b.weights({16})});
+  Value* roi = b.constant(Tensor::from_vector<float>({0}, {}));
+  Value* scales = b.constant(Tensor::from_vector<float>({4}, {1, 1, 2, 2}));
+  Attributes linear;
+  linear.set_string("mode", "linear");
+  Value* sum = b.op("Add", {b.op("Resize", {p, roi, scales}, linear), high});
+  b.output(b.op("Conv", {b.op("Relu", {sum}), b.weights({10, 16, 3, 3})}, conv3x3()));
+  auto g = b.specialized();
+  auto done = fuse_and_compare(*g, {conv_channels_last, channels_last_regions});
+  EXPECT_EQ(op_counts(*done)["Transpose"], 0);
+  EXPECT_EQ(layout(conv_named(*done, "Conv"), "src_layout"), "NHWC");
+}
+
 // Left alone: a region without a conv or pool, a conv with few output channels (the direct NCHW kernel's), and
 // a conv whose neighbours would need more Transposes than the conv saves.
 TEST(ChannelsLastRegions, LeavesUnprofitableRegionsAlone) {
