@@ -31,9 +31,39 @@ void copy_row(const uint8_t* src, int64_t s, int64_t n, uint8_t* dst, size_t es)
     }
   });
   if (!done) {
-    for (int64_t i = 0; i < n; ++i) std::memcpy(dst + i * static_cast<int64_t>(es), src + i * s * static_cast<int64_t>(es), es);
+    for (int64_t i = 0; i < n; ++i)
+      std::memcpy(dst + i * static_cast<int64_t>(es), src + i * s * static_cast<int64_t>(es), es);
   }
 }
+
+#if defined(__SSE2__)
+// dst[c][r] = src[c + r*sc] for r, c < 16. Row r of the source is one 16-byte load; after stage k every lane of
+// 2^k bytes holds one column's bytes from 2^k consecutive rows, so after four stages register c is column c.
+template <typename T>
+void transpose_16x16_bytes(const T* src, int64_t sc, T* dst, int64_t ldd) {
+  __m128i a[16], b[16];
+  for (int r = 0; r < 16; ++r) a[r] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + r * sc));
+  for (int k = 0; k < 8; ++k) {  // rows 2k, 2k+1: columns 0-7, then 8-15
+    b[2 * k] = _mm_unpacklo_epi8(a[2 * k], a[2 * k + 1]);
+    b[2 * k + 1] = _mm_unpackhi_epi8(a[2 * k], a[2 * k + 1]);
+  }
+  for (int m = 0; m < 4; ++m) {  // rows 4m..4m+3: columns 0-3, 4-7, 8-11, 12-15
+    a[4 * m] = _mm_unpacklo_epi16(b[4 * m], b[4 * m + 2]);
+    a[4 * m + 1] = _mm_unpackhi_epi16(b[4 * m], b[4 * m + 2]);
+    a[4 * m + 2] = _mm_unpacklo_epi16(b[4 * m + 1], b[4 * m + 3]);
+    a[4 * m + 3] = _mm_unpackhi_epi16(b[4 * m + 1], b[4 * m + 3]);
+  }
+  for (int q = 0; q < 2; ++q)  // rows 8q..8q+7: register 8q + t holds columns 2t, 2t+1
+    for (int j = 0; j < 4; ++j) {
+      b[8 * q + 2 * j] = _mm_unpacklo_epi32(a[8 * q + j], a[8 * q + 4 + j]);
+      b[8 * q + 2 * j + 1] = _mm_unpackhi_epi32(a[8 * q + j], a[8 * q + 4 + j]);
+    }
+  for (int t = 0; t < 8; ++t) {  // rows 0-7 with rows 8-15: one register per column
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + (2 * t) * ldd), _mm_unpacklo_epi64(b[t], b[8 + t]));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + (2 * t + 1) * ldd), _mm_unpackhi_epi64(b[t], b[8 + t]));
+  }
+}
+#endif
 
 // dst[i][j] = src[i + j*sc] over a tile of rows [i0,i1) and columns [j0,j1); dst rows are ldd elements apart.
 template <typename T>
@@ -58,6 +88,16 @@ void transpose_tile(const T* src, int64_t sc, T* dst, int64_t ldd, int64_t i0, i
         _mm_storeu_ps(d + 3 * ldd, r3);
       }
       for (int64_t p = i; p < i + 4; ++p)
+        for (int64_t q = j; q < j1; ++q) dst[p * ldd + q] = src[p + q * sc];
+    }
+  }
+  if constexpr (sizeof(T) == 1) {
+    // 16x16 byte transposes in four unpack stages (8, 16, 32, 64 bits): int8 feature maps (a quantised
+    // boundary tensor turned channels-last) went one byte at a time, 10x slower per byte than float32.
+    for (; i + 16 <= i1; i += 16) {
+      int64_t j = j0;
+      for (; j + 16 <= j1; j += 16) transpose_16x16_bytes(src + i + j * sc, sc, dst + i * ldd + j, ldd);
+      for (int64_t p = i; p < i + 16; ++p)
         for (int64_t q = j; q < j1; ++q) dst[p * ldd + q] = src[p + q * sc];
     }
   }
