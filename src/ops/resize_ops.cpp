@@ -1,23 +1,32 @@
 // Resize (opsets 10, 11, 13) and Upsample (7, 9): nearest, N-D linear and cubic sampling, with float32 paths
-// for NCHW planes and for channels-last (NHWC) images.
+// for NCHW planes and for channels-last (NHWC) images; and ai.tandem FusedResize, Resize + Add in one pass.
 #include <omp.h>
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <limits>
 #include <memory>
 #include <string>
 #include <type_traits>
 
 #include "ops/broadcast.h"
+#include "ops/resize_kernels_f32.h"
 #include "ops/resize_plan.h"
 
 namespace tandem {
 namespace {
 
-Status infer_resize(OpContext& ctx) {
-  TANDEM_ASSIGN_OR_RETURN(ResizeConfig cfg, parse_resize(ctx));
+// FusedResize (ai.tandem) takes Resize's inputs as opsets 11 and later define them (X, roi, scales, sizes),
+// whatever the ai.tandem opset is; parse_resize reads the opset only to tell those from Resize-10's.
+Result<ResizeConfig> parse_config(const OpContext& ctx) {
+  if (ctx.node->domain != kTandemDomain) return parse_resize(ctx);
+  OpContext resize_ctx = ctx;
+  resize_ctx.opset = 13;
+  return parse_resize(resize_ctx);
+}
+
+Result<ResizeConfig> check_resize(const OpContext& ctx) {
+  TANDEM_ASSIGN_OR_RETURN(ResizeConfig cfg, parse_config(ctx));
   const DType t = ctx.in(0).dtype;
   if (dtype_size(t) == 0)
     return Status(Code::kUnsupported, format("X has dtype %s, which is not supported", dtype_name(t)));
@@ -29,150 +38,45 @@ Status infer_resize(OpContext& ctx) {
     return Status(Code::kUnsupported,
                   format("attribute 'mode'='%s' on dtype %s is not supported", mode, dtype_name(t)));
   }
+  return cfg;
+}
+
+Status infer_resize(OpContext& ctx) {
+  TANDEM_ASSIGN_OR_RETURN(ResizeConfig cfg, check_resize(ctx));
+  ctx.set_output(0, ctx.in(0).dtype, cfg.out_shape);
+  return Status::ok();
+}
+
+// FusedResize(X, roi, scales, sizes, Z) = Resize(X, roi, scales, sizes) + Z, with Z exactly the output's shape
+// and dtype (what fuse_resize_add makes of an Add reading a Resize).
+Status infer_fused_resize(OpContext& ctx) {
+  TANDEM_ASSIGN_OR_RETURN(ResizeConfig cfg, check_resize(ctx));
+  const DType t = ctx.in(0).dtype;
+  TANDEM_CHECK_OR_RETURN(t == DType::kFloat32 || t == DType::kFloat64, kUnsupported,
+                         "X has dtype %s; FusedResize takes float32 or float64", dtype_name(t));
+  TANDEM_CHECK_OR_RETURN(ctx.has_input(4), kInvalidArgument, "input 'Z' is missing");
+  const TensorInfo& z = ctx.in(4);
+  TANDEM_CHECK_OR_RETURN(z.dtype == t && z.shape == cfg.out_shape, kInvalidArgument,
+                         "input 'Z' %s %s must be %s %s like the output", dtype_name(z.dtype),
+                         shape_to_string(z.shape).c_str(), dtype_name(t), shape_to_string(cfg.out_shape).c_str());
   ctx.set_output(0, t, cfg.out_shape);
   return Status::ok();
 }
 
-// Linear x2 upsampling along a row, the decoders' common case: away from the two edge outputs on each side,
-// output 2i + p reads inputs i - 1 + p and i + p with weights that depend on the phase p only. Found from the
-// axis table at build time, so it is exactly the table's arithmetic with the gather replaced by contiguous
-// loads (the loop vectorises).
-struct Upsample2x {
-  bool ok = false;
-  float w[2][2] = {};  // [phase][tap]
-
-  static Upsample2x detect(const AxisTable& t) {
-    Upsample2x u;
-    if (t.taps != 2 || t.out != 2 * t.in || t.in < 4) return u;
-    for (int p = 0; p < 2; ++p)
-      for (int j = 0; j < 2; ++j) u.w[p][j] = static_cast<float>(t.weight[static_cast<size_t>((2 + p) * 2 + j)]);
-    for (int64_t ox = 2; ox < t.out - 2; ++ox) {
-      const int64_t i = ox / 2, p = ox % 2;
-      for (int j = 0; j < 2; ++j) {
-        const size_t k = static_cast<size_t>(ox * 2 + j);
-        if (t.index[k] != i - 1 + p + j || static_cast<float>(t.weight[k]) != u.w[p][j]) return u;
-      }
-    }
-    u.ok = true;
-    return u;
-  }
-};
-
-template <int KW>
-void resample_row(const float* s, float* t, int64_t ox0, int64_t ox1, const int64_t* hx, const float* wx) {
-  for (int64_t ox = ox0; ox < ox1; ++ox) {
-    float v = 0.0f;
-    for (int j = 0; j < KW; ++j) v += wx[ox * KW + j] * s[hx[ox * KW + j]];
-    t[ox] = v;
-  }
+// y += z elementwise: the reference paths of FusedResize resize first, then add, as Resize and Add would.
+template <typename T>
+void add_in_place(const T* z, T* y, int64_t n) {
+#pragma omp parallel for if (n > (1 << 15)) schedule(static)
+  for (int64_t i = 0; i < n; ++i) y[i] = y[i] + z[i];
 }
 
-// Output rows [oy0, oy1) of one float32 [H, W] plane, sampled with KH x KW taps (tables from prepare()).
-template <int KH, int KW>
-void resize_plane_f32(const float* src, float* dst, float* tmp, int64_t in_w, int64_t out_w, int64_t oy0, int64_t oy1,
-                      int64_t row_lo, int64_t row_hi, const int64_t* hy, const float* wy, const int64_t* hx,
-                      const float* wx, const Upsample2x& x2) {
-  // Pass 1: resample each needed input row horizontally once, so upsampling by s does s times less gathering.
-  for (int64_t r = row_lo; r <= row_hi; ++r) {
-    const float* s = src + r * in_w;
-    float* t = tmp + (r - row_lo) * out_w;
-    if (KW == 2 && x2.ok) {
-      resample_row<KW>(s, t, 0, 2, hx, wx);
-      const float a0 = x2.w[0][0], a1 = x2.w[0][1], b0 = x2.w[1][0], b1 = x2.w[1][1];
-      for (int64_t i = 1; i < in_w - 1; ++i) {
-        t[2 * i] = (0.0f + a0 * s[i - 1]) + a1 * s[i];
-        t[2 * i + 1] = (0.0f + b0 * s[i]) + b1 * s[i + 1];
-      }
-      resample_row<KW>(s, t, out_w - 2, out_w, hx, wx);
-    } else {
-      resample_row<KW>(s, t, 0, out_w, hx, wx);
-    }
-  }
-  // Pass 2: blend the resampled rows vertically; contiguous, so it vectorises.
-  for (int64_t oy = oy0; oy < oy1; ++oy) {
-    float* d = dst + oy * out_w;
-    const float* rows[KH];
-    float w[KH];
-    for (int j = 0; j < KH; ++j) {
-      rows[j] = tmp + (hy[oy * KH + j] - row_lo) * out_w;
-      w[j] = wy[oy * KH + j];
-    }
-    if constexpr (KH == 1) {
-      std::memcpy(d, rows[0], static_cast<size_t>(out_w) * sizeof(float));
-    } else {
-      for (int64_t ox = 0; ox < out_w; ++ox) {
-        float v = 0.0f;
-        for (int j = 0; j < KH; ++j) v += w[j] * rows[j][ox];
-        d[ox] = v;
-      }
-    }
-  }
-}
-
-// One output row of a float32 channels-last [H, W, C] image: each output pixel blends whole C-vectors of its
-// KH x KW input pixels, so the loop over C is contiguous and vectorises. Each input row's taps are summed first,
-// then the rows, every sum starting from 0, as resize_plane_f32's two passes do: the same taps give the same
-// float results in both layouts. `yoff` holds this row's KH input row offsets, `xoff` each output column's KW
-// input column offsets (in floats).
-template <int KH, int KW>
-void resize_row_nhwc_f32(const float* src, float* __restrict dst, int64_t out_w, int64_t c, const int64_t* yoff,
-                         const float* wy, const int64_t* xoff, const float* wx) {
-  for (int64_t ox = 0; ox < out_w; ++ox, dst += c) {
-    const float* s[KH][KW];
-    for (int jy = 0; jy < KH; ++jy)
-      for (int jx = 0; jx < KW; ++jx) s[jy][jx] = src + yoff[jy] + xoff[ox * KW + jx];
-    if constexpr (KH == 1 && KW == 1) {
-      std::memcpy(dst, s[0][0], static_cast<size_t>(c) * sizeof(float));
-    } else {
-      const float* w = wx + ox * KW;
-      for (int64_t ch = 0; ch < c; ++ch) {
-        float h[KH];
-        for (int jy = 0; jy < KH; ++jy) {
-          if constexpr (KW == 1) {
-            h[jy] = s[jy][0][ch];  // a single tap has weight 1
-          } else {
-            float v = 0.0f;
-            for (int jx = 0; jx < KW; ++jx) v += w[jx] * s[jy][jx][ch];
-            h[jy] = v;
-          }
-        }
-        if constexpr (KH == 1) {
-          dst[ch] = h[0];
-        } else {
-          float v = 0.0f;
-          for (int jy = 0; jy < KH; ++jy) v += wy[jy] * h[jy];
-          dst[ch] = v;
-        }
-      }
-    }
-  }
-}
-
-// Calls f(integral_constant<int, KH>, integral_constant<int, KW>) for the tap counts tables have (1, 2, 4).
-template <typename F>
-void dispatch_taps(int kh, int kw, F&& f) {
-  auto with_kw = [&](auto h) {
-    if (kw == 1) {
-      f(h, std::integral_constant<int, 1>{});
-    } else if (kw == 2) {
-      f(h, std::integral_constant<int, 2>{});
-    } else {
-      f(h, std::integral_constant<int, 4>{});
-    }
-  };
-  if (kh == 1) {
-    with_kw(std::integral_constant<int, 1>{});
-  } else if (kh == 2) {
-    with_kw(std::integral_constant<int, 2>{});
-  } else {
-    with_kw(std::integral_constant<int, 4>{});
-  }
-}
-
+// Resize, or with `add_z` FusedResize: the fast paths add Z as they store, the others resize and then add.
 class ResizeKernel final : public Kernel {
  public:
+  explicit ResizeKernel(bool add_z) : add_z_(add_z) {}
+
   Status prepare(const OpContext& ctx) override {
-    TANDEM_ASSIGN_OR_RETURN(cfg_, parse_resize(ctx));
+    TANDEM_ASSIGN_OR_RETURN(cfg_, parse_config(ctx));
     dtype_ = ctx.in(0).dtype;
     rank_ = cfg_.in_shape.size();
     tables_.clear();
@@ -204,15 +108,18 @@ class ResizeKernel final : public Kernel {
 
   Status run(std::span<const Tensor> in, std::span<Tensor> out) override {
     if (out_numel_ == 0) return Status::ok();
-    if (nhwc_path_) {
-      dispatch_taps(tables_[rank_ - 3].taps, tables_[rank_ - 2].taps, [&](auto kh, auto kw) {
-        run_nhwc_typed<decltype(kh)::value, decltype(kw)::value>(in[0].data<float>(), out[0].data<float>());
-      });
-    } else if (plane_path_) {
-      dispatch_taps(tables_[rank_ - 2].taps, tables_[rank_ - 1].taps, [&](auto kh, auto kw) {
-        run_plane_typed<decltype(kh)::value, decltype(kw)::value>(in[0].data<float>(), out[0].data<float>());
-      });
-    } else if (cfg_.mode == ResizeMode::kNearest && !any_outside_) {
+    if (nhwc_path_ || plane_path_) {
+      const float* x = in[0].data<float>();
+      const float* z = add_z_ ? in[4].data<float>() : nullptr;
+      float* y = out[0].data<float>();
+      if (nhwc_path_) {
+        run_nhwc(x, z, y);
+      } else {
+        run_planes(x, z, y);
+      }
+      return Status::ok();
+    }
+    if (cfg_.mode == ResizeMode::kNearest && !any_outside_) {
       run_gather(in[0], out[0]);
     } else {
       dispatch_numeric(dtype_, [&](auto tag) {
@@ -220,6 +127,8 @@ class ResizeKernel final : public Kernel {
         run_generic<T>(in[0].data<T>(), out[0].data<T>());
       });
     }
+    if (add_z_ && dtype_ == DType::kFloat64) add_in_place(in[4].data<double>(), out[0].data<double>(), out_numel_);
+    if (add_z_ && dtype_ == DType::kFloat32) add_in_place(in[4].data<float>(), out[0].data<float>(), out_numel_);
     return Status::ok();
   }
 
@@ -248,8 +157,7 @@ class ResizeKernel final : public Kernel {
     wx_.assign(tw.weight.begin(), tw.weight.end());
   }
 
-  template <int KH, int KW>
-  void run_nhwc_typed(const float* x, float* y) const {
+  void run_nhwc(const float* x, const float* z, float* y) const {
     const AxisTable& th = tables_[rank_ - 3];
     const AxisTable& tw = tables_[rank_ - 2];
     const int64_t c = cfg_.in_shape[rank_ - 1];
@@ -257,8 +165,19 @@ class ResizeKernel final : public Kernel {
 #pragma omp parallel for num_threads(threads_) if (out_numel_ > (1 << 15)) schedule(static)
     for (int64_t r = 0; r < rows; ++r) {
       const int64_t n = r / th.out, oy = r % th.out;
-      resize_row_nhwc_f32<KH, KW>(x + n * in_image, y + r * out_row, tw.out, c, yoff_.data() + oy * KH,
-                                  wy_.data() + oy * KH, xoff_.data(), wx_.data());
+      NhwcRowF32 a;
+      a.src = x + n * in_image;
+      a.dst = y + r * out_row;
+      a.z = z ? z + r * out_row : nullptr;
+      a.out_w = tw.out;
+      a.c = c;
+      a.kh = th.taps;
+      a.kw = tw.taps;
+      a.yoff = yoff_.data() + oy * th.taps;
+      a.wy = wy_.data() + oy * th.taps;
+      a.xoff = xoff_.data();
+      a.wx = wx_.data();
+      resize_row_nhwc_f32(a);
     }
   }
 
@@ -294,8 +213,7 @@ class ResizeKernel final : public Kernel {
     x2_ = Upsample2x::detect(tw);
   }
 
-  template <int KH, int KW>
-  void run_plane_typed(const float* x, float* y) {
+  void run_planes(const float* x, const float* z, float* y) {
     const AxisTable& th = tables_[rank_ - 2];
     const AxisTable& tw = tables_[rank_ - 1];
     const int64_t in_plane = th.in * tw.in, out_plane = th.out * tw.out;
@@ -303,11 +221,25 @@ class ResizeKernel final : public Kernel {
 #pragma omp parallel for num_threads(threads_) if (out_numel_ > (1 << 15)) schedule(static)
     for (int64_t t = 0; t < tasks; ++t) {
       const int64_t p = t / chunks_, c = t % chunks_;
-      const int64_t oy0 = c * rows_per_chunk_, oy1 = std::min(th.out, oy0 + rows_per_chunk_);
-      float* tmp = scratch_.data() + omp_get_thread_num() * scratch_stride_;
-      resize_plane_f32<KH, KW>(x + p * in_plane, y + p * out_plane, tmp, tw.in, tw.out, oy0, oy1,
-                               chunk_lo_[static_cast<size_t>(c)], chunk_hi_[static_cast<size_t>(c)], th.index.data(),
-                               wy_.data(), tw.index.data(), wx_.data(), x2_);
+      PlaneRowsF32 a;
+      a.src = x + p * in_plane;
+      a.dst = y + p * out_plane;
+      a.z = z ? z + p * out_plane : nullptr;
+      a.tmp = scratch_.data() + omp_get_thread_num() * scratch_stride_;
+      a.in_w = tw.in;
+      a.out_w = tw.out;
+      a.oy0 = c * rows_per_chunk_;
+      a.oy1 = std::min(th.out, a.oy0 + rows_per_chunk_);
+      a.row_lo = chunk_lo_[static_cast<size_t>(c)];
+      a.row_hi = chunk_hi_[static_cast<size_t>(c)];
+      a.kh = th.taps;
+      a.kw = tw.taps;
+      a.hy = th.index.data();
+      a.wy = wy_.data();
+      a.hx = tw.index.data();
+      a.wx = wx_.data();
+      a.x2 = x2_;
+      resize_plane_rows_f32(a);
     }
   }
 
@@ -414,6 +346,7 @@ class ResizeKernel final : public Kernel {
     }
   }
 
+  bool add_z_ = false;
   ResizeConfig cfg_;
   DType dtype_ = DType::kFloat32;
   size_t rank_ = 0;
@@ -432,7 +365,8 @@ class ResizeKernel final : public Kernel {
   std::vector<int64_t> yoff_, xoff_;
 };
 
-std::unique_ptr<Kernel> make_resize_kernel() { return std::make_unique<ResizeKernel>(); }
+std::unique_ptr<Kernel> make_resize_kernel() { return std::make_unique<ResizeKernel>(false); }
+std::unique_ptr<Kernel> make_fused_resize_kernel() { return std::make_unique<ResizeKernel>(true); }
 
 OpSchema resize_schema(const char* op_type, std::vector<int> shape_inputs) {
   OpSchema s;
@@ -449,6 +383,11 @@ void register_resize_ops(OpRegistry& r) {
   // roi, scales and sizes decide the output shape (opset 10 has only X, scales).
   r.add(resize_schema("Resize", {1, 2, 3}));
   r.add(resize_schema("Upsample", {1}));
+  OpSchema fused = resize_schema("FusedResize", {1, 2, 3});
+  fused.domain = kTandemDomain;
+  fused.infer = infer_fused_resize;
+  fused.create = make_fused_resize_kernel;
+  r.add(std::move(fused));
 }
 
 }  // namespace tandem

@@ -25,6 +25,8 @@ Status optimize(Graph& graph) {
   TANDEM_RETURN_IF_ERROR(conv_channels_last(graph));
   // After every conv fusion (it converts what they made) and before int8, which keeps the layouts it finds.
   TANDEM_RETURN_IF_ERROR(channels_last_regions(graph));
+  // After the layouts are final: channels_last_regions knows Resize and Add, not FusedResize.
+  TANDEM_RETURN_IF_ERROR(fuse_resize_add(graph));
   // A Q/DQ model says where it runs in int8: convolutions and linear layers reading a DequantizeLinear of int8
   // take the int8 tensor itself (their weights, folded from their own DequantizeLinear, are requantised per
   // channel: amax / 127, which gives back the exact int8 weights of a max-calibrated QAT export).

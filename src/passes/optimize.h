@@ -26,6 +26,8 @@ Status fuse_conv_activation(Graph& graph);
 Status conv_channels_last(Graph& graph);
 // Runs connected regions of convs, pools, resizes and elementwise ops on NHWC data (channels_last_regions.cpp).
 Status channels_last_regions(Graph& graph);
+// Add(Resize(X), Z) with the resized map read by nothing else into an ai.tandem FusedResize (fuse_resize_add.cpp).
+Status fuse_resize_add(Graph& graph);
 
 // Int8 post-training quantisation (quantize_int8.cpp), after the fusions.
 struct Int8Options {

@@ -89,6 +89,10 @@ bool non_negative(const Value* v, int depth = 0) {
   if (is_data_movement(p) || is_op(p, "MaxPool") || is_op(p, "AveragePool") || is_op(p, "GlobalAveragePool"))
     return non_negative(p->input(0), depth + 1);
   if (is_op(p, "Resize")) return p->attrs.get_string("mode", "nearest") != "cubic" && non_negative(p->input(0), depth + 1);
+  // Resize(X) + Z (fuse_resize_add): both parts non-negative.
+  if (is_op(p, "FusedResize", kTandemDomain))
+    return p->attrs.get_string("mode", "nearest") != "cubic" && non_negative(p->input(0), depth + 1) &&
+           non_negative(p->input(4), depth + 1);
   if (is_op(p, "Add") || is_op(p, "Mul") || is_op(p, "Concat")) {
     for (const Value* in : p->inputs)
       if (in && !(in->is_constant() ? constant_non_negative(in) : non_negative(in, depth + 1))) return false;

@@ -258,7 +258,7 @@ struct ResizeRun {
 
 Result<ResizeRun> run_resize_kernel(const SingleOp& spec) {
   Graph g;
-  g.opsets[""] = spec.opset;
+  g.opsets[spec.domain] = spec.opset;
   std::vector<Value*> ins;
   for (size_t i = 0; i < spec.inputs.size(); ++i) {
     Value* v = nullptr;
@@ -271,9 +271,9 @@ Result<ResizeRun> run_resize_kernel(const SingleOp& spec) {
     }
     ins.push_back(v);
   }
-  Node* node = g.add_node(spec.op_type, "resize", ins, {g.value("out")});
+  Node* node = g.add_node(spec.op_type, "resize", ins, {g.value("out")}, spec.domain);
   node->attrs = spec.attrs;
-  const OpSchema* schema = OpRegistry::global().find("", spec.op_type);
+  const OpSchema* schema = OpRegistry::global().find(spec.domain, spec.op_type);
   OpContext ctx = make_op_context(g, *node);
   TANDEM_RETURN_IF_ERROR(schema->infer(ctx));
   std::unique_ptr<Kernel> kernel = schema->create();
@@ -429,6 +429,125 @@ TEST(ResizeOps, ChannelsLastPathOnlyForImagesResizedOverHAndW) {
   EXPECT_EQ(impl(resize_op({.mode = "linear"}, to_f64(x), {1, 2, 2, 1}, {})), "reference:generic");
   EXPECT_EQ(impl(resize_op({.mode = "linear"}, x, {1, 1, 2, 2}, {})), "reference:planes_f32");
   EXPECT_EQ(impl(resize_op({.mode = "linear"}, random_tensor({5, 8}, 11), {2, 1}, {})), "reference:planes_f32");
+}
+
+// ---- FusedResize (ai.tandem): Resize + Add in one pass
+
+// `resize` (a resize_op) as a FusedResize adding `z`: the same attributes and inputs, padded to four, then Z.
+SingleOp fused_resize_op(SingleOp resize, const Tensor& z) {
+  resize.op_type = "FusedResize";
+  resize.domain = kTandemDomain;
+  resize.opset = 1;
+  resize.inputs.resize(4);
+  resize.inputs.push_back(z);
+  return resize;
+}
+
+// Resize then Add, each by its own kernel, against FusedResize, which must take the path `impl` and give the same
+// floats: the resized value is computed as Resize computes it, then Z is added once.
+void check_fused_resize(const SingleOp& resize, const std::string& impl) {
+  auto plain = run_resize_kernel(resize);
+  ASSERT_TRUE(plain.is_ok()) << plain.status().to_string();
+  EXPECT_EQ(plain.value().impl, impl);
+  const Tensor& r = plain.value().y;
+  const Tensor z32 = random_tensor(r.shape(), 1000 + static_cast<uint32_t>(r.numel()));
+  const Tensor z = r.dtype() == DType::kFloat64 ? to_f64(z32) : z32;
+  auto want = run_single_op(testing::op_spec("Add", {r, z}));
+  ASSERT_TRUE(want.is_ok()) << want.status().to_string();
+  auto got = run_resize_kernel(fused_resize_op(resize, z));
+  ASSERT_TRUE(got.is_ok()) << got.status().to_string();
+  EXPECT_EQ(got.value().impl, impl);
+  const Tensor& y = got.value().y;
+  const Tensor& e = want.value()[0];
+  ASSERT_EQ(y.shape(), e.shape());
+  ASSERT_EQ(y.dtype(), e.dtype());
+  for (int64_t i = 0; i < y.numel(); ++i)
+    ASSERT_EQ(y.float_at(i), e.float_at(i)) << "element " << i << " of " << y.numel();
+}
+
+// Channels-last [N, H, W, C] resized over H and W: Z is added as each output vector is stored.
+TEST(ResizeOps, FusedResizeChannelsLastEqualsResizeThenAdd) {
+  uint32_t seed = 300;
+  for (const NhwcGeometry& g : kNhwcGeometries) {
+    for (int64_t n : {1, 2}) {
+      for (int64_t c : {1, 3, 16, 19, 256}) {
+        const Tensor x = random_tensor({n, g.h, g.w, c}, seed++);
+        for (std::string mode : {"linear", "nearest", "cubic"}) {
+          SCOPED_TRACE(std::string(g.name) + " mode " + mode + " X " + shape_to_string(x.shape()));
+          check_fused_resize(resize_op({.mode = mode}, x, {1, g.sh, g.sw, 1}, {}), "reference:nhwc_f32");
+          check_fused_resize(resize_op({.mode = mode, .coord = "align_corners"}, x, {}, {n, g.oh, g.ow, c}),
+                             "reference:nhwc_f32");
+          if (::testing::Test::HasFatalFailure()) return;
+        }
+      }
+    }
+  }
+  const Tensor x = random_tensor({2, 6, 7, 19}, 7);
+  check_fused_resize(resize_op({.mode = "linear"}, x, {1, 1, 2, 1}, {}), "reference:nhwc_f32");  // taps 1 x 2
+  check_fused_resize(resize_op({.mode = "linear"}, x, {1, 2, 1, 1}, {}), "reference:nhwc_f32");  // taps 2 x 1
+  check_fused_resize(resize_op({.mode = "linear"}, x, {1, 1, 1, 1}, {}), "reference:nhwc_f32");  // a copy
+}
+
+// NCHW planes: Z is added in the vertical pass, as each output row is stored; x2 along W takes Upsample2x.
+TEST(ResizeOps, FusedResizePlanesEqualsResizeThenAdd) {
+  uint32_t seed = 400;
+  for (const NhwcGeometry& g : kNhwcGeometries) {
+    for (int64_t c : {1, 3, 16}) {
+      const Tensor x = random_tensor({2, c, g.h, g.w}, seed++);
+      for (std::string mode : {"linear", "nearest", "cubic"}) {
+        SCOPED_TRACE(std::string(g.name) + " mode " + mode + " X " + shape_to_string(x.shape()));
+        check_fused_resize(resize_op({.mode = mode}, x, {1, 1, g.sh, g.sw}, {}), "reference:planes_f32");
+        check_fused_resize(resize_op({.mode = mode, .coord = "asymmetric"}, x, {}, {2, c, g.oh, g.ow}),
+                           "reference:planes_f32");
+        if (::testing::Test::HasFatalFailure()) return;
+      }
+    }
+  }
+  const Tensor x = random_tensor({1, 3, 6, 19}, 8);
+  for (std::string coord : {"half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric"}) {
+    check_fused_resize(resize_op({.mode = "linear", .coord = coord}, x, {1, 1, 2, 2}, {}), "reference:planes_f32");
+    check_fused_resize(resize_op({.mode = "linear", .coord = coord}, x, {1, 1, 1, 2}, {}), "reference:planes_f32");
+  }
+  check_fused_resize(resize_op({.mode = "linear"}, random_tensor({5, 8}, 9), {2, 1}, {}), "reference:planes_f32");
+  // Large enough to run on every thread, in chunks of rows.
+  check_fused_resize(resize_op({.mode = "linear"}, random_tensor({2, 3, 24, 36}, 10), {1, 1, 4, 4}, {}),
+                     "reference:planes_f32");
+}
+
+// Outside the fast paths FusedResize resizes, then adds: N or C resized, samples outside a tf_crop_and_resize
+// roi, float64.
+TEST(ResizeOps, FusedResizeReferencePathsEqualResizeThenAdd) {
+  const Tensor x = random_tensor({2, 4, 5, 8}, 11);
+  check_fused_resize(resize_op({.mode = "linear"}, x, {2, 1, 2, 1}, {}), "reference:generic");
+  check_fused_resize(resize_op({.mode = "nearest"}, x, {}, {3, 8, 10, 8}), "reference:gather");
+  check_fused_resize(resize_op({.mode = "cubic"}, random_tensor({2, 4, 6}, 12), {}, {3, 4, 9}), "reference:generic");
+  check_fused_resize(resize_op({.mode = "linear",
+                                .coord = "tf_crop_and_resize",
+                                .extrapolation = 10.0,
+                                .roi = {0, 0, 0.4, 0.6, 1, 1, 1.2, 1.7}},
+                               x, {}, {2, 4, 3, 3}),
+                     "reference:generic");
+  check_fused_resize(resize_op({.mode = "linear"}, to_f64(x), {1, 1, 2, 2}, {}), "reference:generic");
+  check_fused_resize(resize_op({.mode = "nearest"}, to_f64(x), {1, 2, 2, 1}, {}), "reference:gather");
+}
+
+TEST(ResizeOps, FusedResizeErrors) {
+  const Tensor x = random_tensor({1, 2, 3, 4}, 13);
+  const SingleOp resize = resize_op({.mode = "linear"}, x, {1, 1, 2, 2}, {});
+  auto r = run_single_op(fused_resize_op(resize, random_tensor({1, 2, 6, 8}, 14)));
+  ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+  EXPECT_EQ(r.value()[0].shape(), (Shape{1, 2, 6, 8}));
+  testing::expect_error(fused_resize_op(resize, random_tensor({1, 1, 6, 8}, 14)), Code::kInvalidArgument,
+                        "input 'Z' float32 [1,1,6,8] must be float32 [1,2,6,8]");
+  testing::expect_error(fused_resize_op(resize, to_f64(random_tensor({1, 2, 6, 8}, 14))), Code::kInvalidArgument,
+                        "must be float32");
+  SingleOp no_z = fused_resize_op(resize, Tensor());
+  no_z.inputs.pop_back();
+  testing::expect_error(no_z, Code::kInvalidArgument, "input 'Z' is missing");
+  const Tensor xi = Tensor::from_vector<int32_t>({1, 1, 2, 2}, {1, 2, 3, 4});
+  testing::expect_error(
+      fused_resize_op(resize_op({.mode = "nearest"}, xi, {1, 1, 2, 2}, {}), Tensor::make(DType::kInt32, {1, 1, 4, 4})),
+      Code::kUnsupported, "FusedResize takes float32 or float64");
 }
 
 TEST(ResizeOps, OtherDtypes) {

@@ -55,6 +55,31 @@ double relative_error(const Tensor& a, const Tensor& b) {
   return err / peak;
 }
 
+// SegFormer's head: an upsampled map added to another (fused into one FusedResize), after ReLUs on both: the
+// conv reading the sum knows its source is >= 0 and reads it as u8.
+TEST(QuantizeInt8, FusedResizeOfNonNegativeMapsIsUnsigned) {
+  GraphBuilder b;
+  Value* low = b.op("Relu", {b.input("low", {1, 8, 4, 5})});
+  Value* high = b.op("Relu", {b.input("high", {1, 8, 8, 10})});
+  Attributes linear;
+  linear.set_string("mode", "linear");
+  Value* up = b.op(
+      "Resize",
+      {low, b.constant(Tensor::from_vector<float>({0}, {})), b.constant(Tensor::from_vector<float>({4}, {1, 1, 2, 2}))},
+      linear);
+  b.output(b.op("Conv", {b.op("Add", {up, high}), b.weights({8, 8, 1, 1})}));
+  auto g = b.specialized();
+  Int8Options o;
+  o.scales = calibrate(*g);
+  auto q = g->clone();
+  ASSERT_TRUE(optimize(*q).is_ok());
+  ASSERT_EQ(op_counts(*q)["FusedResize"], 1);
+  ASSERT_TRUE(quantize_int8(*q, o, nullptr).is_ok());
+  Node* conv = testing::only_node(*q, "FusedConvInt8");
+  ASSERT_NE(conv, nullptr);
+  EXPECT_EQ(conv->attrs.get_int("x_unsigned", 0), 1);
+}
+
 TEST(QuantizeInt8, ConvsBecomeInt8AndMatchFloat) {
   GraphBuilder b;
   auto g = two_convs(b);
