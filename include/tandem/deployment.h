@@ -62,6 +62,9 @@ class Deployment {
 
  private:
   Deployment() = default;
+  // build() runs this on a thread of its own (runtime/build_thread.h says why).
+  static Result<std::unique_ptr<Deployment>> build_here(const Graph& imported, const Plan& plan,
+                                                        const DeploymentOptions& options);
   Plan plan_;
   std::vector<std::unique_ptr<Unit>> units_;
   std::vector<DeployedStage> stages_;

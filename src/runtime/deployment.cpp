@@ -7,6 +7,7 @@
 #include "backends/cpu/cpu_unit.h"
 #include "onnx/onnx_import.h"
 #include "passes/specialize.h"
+#include "runtime/build_thread.h"
 
 namespace tandem {
 
@@ -119,6 +120,11 @@ Result<std::unique_ptr<Deployment>> Deployment::build(const std::string& model_p
 
 Result<std::unique_ptr<Deployment>> Deployment::build(const Graph& imported, const Plan& plan,
                                                       const DeploymentOptions& options) {
+  return on_build_thread([&] { return build_here(imported, plan, options); });
+}
+
+Result<std::unique_ptr<Deployment>> Deployment::build_here(const Graph& imported, const Plan& plan,
+                                                           const DeploymentOptions& options) {
   const auto t0 = std::chrono::steady_clock::now();
   auto d = std::unique_ptr<Deployment>(new Deployment());
   d->plan_ = plan;

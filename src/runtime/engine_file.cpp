@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "runtime/build_thread.h"
 #include "tandem/deployment.h"
 
 namespace tandem {
@@ -244,7 +245,17 @@ Status save_deployment(const Deployment& d, const std::string& path, const std::
   return f.good() ? Status::ok() : Status(Code::kIoError, "cannot write engine file '" + path + "'");
 }
 
+namespace {
+Result<std::unique_ptr<Deployment>> load_here(const std::string& path);
+}  // namespace
+
 Result<std::unique_ptr<Deployment>> load_deployment(const std::string& path) {
+  // Its engines are instantiated with OpenMP too: on a thread of its own, as Deployment::build does.
+  return on_build_thread([&] { return load_here(path); });
+}
+
+namespace {
+Result<std::unique_ptr<Deployment>> load_here(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   if (!f) return Status(Code::kNotFound, "cannot open engine file '" + path + "'");
   std::stringstream ss;
@@ -318,5 +329,6 @@ Result<std::unique_ptr<Deployment>> load_deployment(const std::string& path) {
     return r.error(std::string("malformed header: ") + e.what());
   }
 }
+}  // namespace
 
 }  // namespace tandem
