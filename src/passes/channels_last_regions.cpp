@@ -273,12 +273,6 @@ class RegionRewriter {
     return v;
   }
 
-  Value* constant(const std::string& name, Tensor t) {
-    Value* v = fresh_value(name, t.dtype(), t.shape());
-    v->constant = std::move(t);
-    return v;
-  }
-
   // The NHWC value `v` was transposed from, when its producer is exactly that Transpose (a transformer's tokens
   // turned into an NCHW map): a member reads the source and the two transposes cancel.
   static Value* nhwc_source(const Value* v) {
@@ -295,7 +289,7 @@ class RegionRewriter {
     if (it != nhwc_.end()) return it->second;
     Value* out = v;
     if (v->is_constant()) {
-      out = constant(v->name + "/nhwc", permuted_operand(*v->constant));
+      out = fusion::constant_value(g_, v->name + "/nhwc", permuted_operand(*v->constant));
     } else if (Value* source = nhwc_source(v)) {
       out = source;
     } else if (!is_scalar_value(v)) {
@@ -442,7 +436,7 @@ class RegionRewriter {
         for (int64_t a = 0; a < 4; ++a)
           std::memcpy(static_cast<uint8_t*>(p.raw()) + static_cast<size_t>(h * 4 + kNhwcAxis[a]) * es,
                       static_cast<const uint8_t*>(t.raw()) + static_cast<size_t>(h * 4 + a) * es, es);
-      g_.set_node_input(n, i, constant(v->name + "/nhwc", std::move(p)));
+      g_.set_node_input(n, i, fusion::constant_value(g_, v->name + "/nhwc", std::move(p)));
     }
   }
 
@@ -454,7 +448,7 @@ class RegionRewriter {
     for (int64_t& a : axes) a = kNhwcAxis[normalized_axis(a, 4)];
     if (from_input)
       g_.set_node_input(n, 1,
-                        constant(n->input(1)->name + "/nhwc",
+                        fusion::constant_value(g_, n->input(1)->name + "/nhwc",
                                  Tensor::from_vector<int64_t>({static_cast<int64_t>(axes.size())}, axes)));
     else
       n->attrs.set_ints("axes", axes);

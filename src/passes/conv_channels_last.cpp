@@ -113,11 +113,8 @@ Value* new_float_value(Graph& graph, const std::string& hint, const Shape& shape
 // A Reshape of `v` to `shape` (aliasing: free at run time).
 Value* reshaped(Graph& graph, Value* v, const Shape& shape, const std::string& name) {
   if (v->shape == shape) return v;
-  Value* s = graph.new_value(name + "/shape");
-  s->dtype = DType::kInt64;
-  s->has_shape = true;
-  s->shape = {static_cast<int64_t>(shape.size())};
-  s->constant = Tensor::from_vector<int64_t>(s->shape, shape);
+  Value* s = fusion::constant_value(graph, name + "/shape",
+                                     Tensor::from_vector<int64_t>({static_cast<int64_t>(shape.size())}, shape));
   Value* out = new_float_value(graph, name, shape);
   graph.add_node("Reshape", name, {v, s}, {out});
   return out;
@@ -153,11 +150,9 @@ bool convert(Graph& graph, Node* conv) {
   replacement->attrs = std::move(attrs);
   if (sink) {
     for (Node* n : sink_chain) graph.remove_node(n);
-    Value* shape = graph.new_value(name + "/tokens_shape");
-    shape->dtype = DType::kInt64;
-    shape->has_shape = true;
-    shape->shape = {static_cast<int64_t>(sink->shape.size())};
-    shape->constant = Tensor::from_vector<int64_t>(shape->shape, sink->shape);
+    Value* shape = fusion::constant_value(
+        graph, name + "/tokens_shape",
+        Tensor::from_vector<int64_t>({static_cast<int64_t>(sink->shape.size())}, sink->shape));
     graph.add_node("Reshape", name + "/tokens", {out, shape}, {sink});
   }
   return true;

@@ -22,6 +22,7 @@
 namespace tandem {
 namespace {
 
+using fusion::constant_value;
 using fusion::is_op;
 using fusion::sole_consumer;
 
@@ -131,13 +132,6 @@ Value* shaped_value(Graph& graph, const std::string& hint, const Shape& shape) {
   v->dtype = DType::kFloat32;
   v->has_shape = true;
   v->shape = shape;
-  return v;
-}
-
-Value* constant_value(Graph& graph, const std::string& hint, const Tensor& t) {
-  Value* v = shaped_value(graph, hint, t.shape());
-  v->dtype = t.dtype();
-  v->constant = t;
   return v;
 }
 

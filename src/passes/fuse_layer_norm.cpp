@@ -98,11 +98,9 @@ void rewrite(Graph& graph, const LayerNormMatch& m) {
   if (m.gamma) {
     gamma = fusion::as_channel_vector(graph, m.gamma);
   } else {  // Scale is a required input of LayerNormalization
-    gamma = graph.new_value(m.nodes.front()->name + "/ones");
-    gamma->dtype = DType::kFloat32;
-    gamma->has_shape = true;
-    gamma->shape = {channels};
-    gamma->constant = Tensor::from_vector<float>({channels}, std::vector<float>(static_cast<size_t>(channels), 1.0f));
+    gamma = fusion::constant_value(
+        graph, m.nodes.front()->name + "/ones",
+        Tensor::from_vector<float>({channels}, std::vector<float>(static_cast<size_t>(channels), 1.0f)));
   }
   Value* beta = m.beta ? fusion::as_channel_vector(graph, m.beta) : nullptr;
   Node* ln = fusion::replace_with_node(graph, m.nodes, "LayerNormalization",

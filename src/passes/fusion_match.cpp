@@ -122,6 +122,15 @@ void set_activation(Attributes& attrs, const Activation& act) {
   else attrs.set_floats("activation_params", std::move(params));
 }
 
+Value* constant_value(Graph& graph, const std::string& hint, Tensor t) {
+  Value* v = graph.new_value(hint);
+  v->dtype = t.dtype();
+  v->has_shape = true;
+  v->shape = t.shape();
+  v->constant = std::move(t);
+  return v;
+}
+
 Node* replace_with_node(Graph& graph, const std::vector<Node*>& old_nodes, std::string op_type, std::string name,
                         std::vector<Value*> inputs, Value* output, const char* domain) {
   for (Node* n : old_nodes) graph.remove_node(n);

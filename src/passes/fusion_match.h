@@ -37,6 +37,9 @@ bool is_scalar(const Value* v, double expected, double rel_tol = 1e-4);
 // A constant of `dtype` holding `n` values along the last axis of a rank-`rank` tensor: shape [n] or
 // [1,...,1,n] with at most `rank` dims, so broadcasting it never changes the other operand's shape.
 bool is_channel_vector(const Value* v, int64_t n, size_t rank, DType dtype);
+// A new constant value holding `t`, its name derived from `hint` (Graph::new_value makes it unique).
+Value* constant_value(Graph& graph, const std::string& hint, Tensor t);
+
 // The same constant as a 1-D [n] value (itself when already 1-D); the reshape shares storage.
 Value* as_channel_vector(Graph& graph, Value* v);
 

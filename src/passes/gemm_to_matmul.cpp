@@ -29,22 +29,14 @@ bool rewrite(Graph& graph, Node* n) {
   float* dst = w.data<float>();
   for (int64_t r = 0; r < k; ++r)
     for (int64_t j = 0; j < cols; ++j) dst[r * cols + j] = alpha * (trans_b ? src[j * k + r] : src[r * cols + j]);
-  Value* weight = graph.new_value(n->name + "/weight");
-  weight->dtype = DType::kFloat32;
-  weight->has_shape = true;
-  weight->shape = {k, cols};
-  weight->constant = std::move(w);
+  Value* weight = fusion::constant_value(graph, n->name + "/weight", std::move(w));
   std::vector<Value*> inputs{a, weight};
   if (c && beta != 0.0f) {
     Value* bias = fusion::as_channel_vector(graph, c);
     if (beta != 1.0f) {
       Tensor scaled = bias->constant->clone();
       for (int64_t j = 0; j < scaled.numel(); ++j) scaled.data<float>()[j] *= beta;
-      bias = graph.new_value(n->name + "/bias");
-      bias->dtype = DType::kFloat32;
-      bias->has_shape = true;
-      bias->shape = {cols};
-      bias->constant = std::move(scaled);
+      bias = fusion::constant_value(graph, n->name + "/bias", std::move(scaled));
     }
     inputs.push_back(bias);
   }

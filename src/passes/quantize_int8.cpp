@@ -19,16 +19,8 @@ namespace tandem {
 namespace {
 
 using fusion::is_data_movement;
+using fusion::constant_value;
 using fusion::is_op;
-
-Value* constant_value(Graph& g, const std::string& hint, Tensor t) {
-  Value* v = g.new_value(hint);
-  v->dtype = t.dtype();
-  v->has_shape = true;
-  v->shape = t.shape();
-  v->constant = std::move(t);
-  return v;
-}
 
 // Per-channel symmetric int8: scale[c] = amax[c] / 127 over the channel's weights (a zero channel gets a tiny
 // scale so nothing divides by zero; its weights quantise to 0 either way).
