@@ -3,8 +3,12 @@
 //   FusedMatMulInt8(A_q, A_scale, B_q, B_scale, bias?) = FusedMatMul(A_q * A_scale, B_q * B_scale[n], bias)
 // X_q / A_q are int8 activations with one symmetric scale (TensorRT's per-tensor calibration), W_q / B_q int8
 // weights with one scale per output channel; the result is float32 (dequantized), so bias, residual and
-// activation apply in float exactly as in the float ops. The reference kernels dequantize and run the float
+// activation apply in float exactly as in the float ops. FusedConvInt8's optional 7th input Y_scale requantises
+// that float result to int8 (what a following QuantizeLinear did; fuse_requantize.cpp folds it in), so int8
+// flows from one convolution to the next without a float tensor in between. The reference kernels dequantize and run the float
 // reference, so the optimised int8 kernels (s32 accumulation) are checked against the same definition.
+#include <algorithm>
+#include <cmath>
 #include <memory>
 
 #include "ops/fused_int8.h"
@@ -14,6 +18,13 @@
 #include "ops/op_registry.h"
 
 namespace tandem {
+
+int8_t requantize_s8(float x, float scale) {
+  float q = x / scale;
+  if (q != q) return 0;
+  q = std::min(std::max(q, -128.0f), 127.0f);
+  return static_cast<int8_t>(std::nearbyint(q));  // default rounding mode: to nearest, ties to even
+}
 
 OpContext int8_as_float_context(const OpContext& ctx, const Tensor* w_float) {
   OpContext f = ctx;
@@ -25,7 +36,8 @@ OpContext int8_as_float_context(const OpContext& ctx, const Tensor* w_float) {
   w.constant = w_float;
   f.inputs.push_back(x);
   f.inputs.push_back(w);
-  for (int i = kInt8Bias; i < ctx.num_inputs(); ++i) f.inputs.push_back(ctx.in(i));
+  for (int i = kInt8Bias; i < std::min<int>(ctx.num_inputs(), kInt8YScale); ++i) f.inputs.push_back(ctx.in(i));
+  while (!f.inputs.empty() && !f.inputs.back().present) f.inputs.pop_back();
   return f;
 }
 
@@ -50,10 +62,14 @@ Status infer_fused_conv_int8(OpContext& ctx) {
   TANDEM_CHECK_OR_RETURN(ctx.num_inputs() >= 3 && ctx.has_input(2) && !ctx.in(2).shape.empty(), kInvalidArgument,
                          "input W_q is required");
   TANDEM_RETURN_IF_ERROR(check_int8_operands(ctx, ctx.in(2).shape[0], "output channel"));
+  const bool requantized = ctx.has_input(kInt8YScale);
+  TANDEM_CHECK_OR_RETURN(!requantized || (ctx.in(kInt8YScale).dtype == DType::kFloat32 &&
+                                          shape_numel(ctx.in(kInt8YScale).shape) == 1),
+                         kInvalidArgument, "Y_scale must be one float32");
   OpContext f = int8_as_float_context(ctx, nullptr);
   const OpSchema* fused = OpRegistry::global().find(kTandemDomain, "FusedConv");
   TANDEM_RETURN_IF_ERROR(fused->infer(f));
-  ctx.set_output(0, DType::kFloat32, f.out(0).shape);
+  ctx.set_output(0, requantized ? DType::kInt8 : DType::kFloat32, f.out(0).shape);
   return Status::ok();
 }
 
@@ -91,19 +107,28 @@ class Int8ReferenceKernel final : public Kernel {
     else inner_ = std::make_unique<MatMulKernel>(true);
     TANDEM_RETURN_IF_ERROR(inner_->prepare(f));
     x_ = Tensor::make(DType::kFloat32, ctx.in(0).shape);
+    requantized_ = conv_ && ctx.has_input(kInt8YScale);
+    if (requantized_) y_ = Tensor::make(DType::kFloat32, ctx.out(0).shape);
     return Status::ok();
   }
   Status run(std::span<const Tensor> in, std::span<Tensor> out) override {
     const float s = in[1].data<float>()[0];
     for (int64_t i = 0; i < x_.numel(); ++i) x_.data<float>()[i] = static_cast<float>(in[0].data<int8_t>()[i]) * s;
     std::vector<Tensor> args{x_, w_};
-    for (size_t i = kInt8Bias; i < in.size(); ++i) args.push_back(in[i]);
-    return inner_->run(args, out);
+    for (size_t i = kInt8Bias; i < std::min<size_t>(in.size(), kInt8YScale); ++i) args.push_back(in[i]);
+    while (args.size() > 2 && !args.back().defined()) args.pop_back();
+    if (!requantized_) return inner_->run(args, out);
+    std::vector<Tensor> y{y_};
+    TANDEM_RETURN_IF_ERROR(inner_->run(args, y));
+    const float ys = in[kInt8YScale].data<float>()[0];
+    for (int64_t i = 0; i < y_.numel(); ++i) out[0].data<int8_t>()[i] = requantize_s8(y_.data<float>()[i], ys);
+    return Status::ok();
   }
 
  private:
   bool conv_;
-  Tensor w_, x_;
+  bool requantized_ = false;
+  Tensor w_, x_, y_;
   std::unique_ptr<Kernel> inner_;
 };
 

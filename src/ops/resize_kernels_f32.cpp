@@ -1,4 +1,4 @@
-// Float32 resize kernels (see resize_kernels_f32.h). With Z, each output is computed exactly as without it and Z
+// Float32 (and channels-last int8) resize kernels (see resize_kernels_f32.h). With Z, each output is computed exactly as without it and Z
 // is then added once, so FusedResize gives the same floats as Resize followed by Add.
 #include "ops/resize_kernels_f32.h"
 
@@ -65,33 +65,46 @@ void plane_rows(const PlaneRowsF32& a) {
 // Each input row's taps are summed first, then the rows, every sum starting from 0, as plane_rows' two passes
 // do: the same taps give the same float results in both layouts. Not inlined: inlined into the dispatch below,
 // GCC 12 loses `dst`'s restrict and checks aliasing per pixel (x2 of C = 16: 0.53 -> 1.7 ms).
-template <int KH, int KW, bool kAddZ>
-[[gnu::noinline]] void nhwc_row(const float* src, float* __restrict dst, const float* z, int64_t out_w, int64_t c,
+// T = int8_t (a requantised int8 map): the blend is the same in float, rounded to the nearest integer (ties to
+// even) as it is stored; a blend of int8 values with weights summing to 1 cannot leave the int8 range.
+template <typename T>
+inline T store_as(float v) {
+  if constexpr (std::is_same_v<T, float>) {
+    return v;
+  } else {
+    // Adding and subtracting 1.5 * 2^23 rounds to an integer in the current (nearest-even) mode, and vectorises
+    // where std::nearbyint would not; exact for |v| < 2^22.
+    return static_cast<T>(static_cast<int>((v + 12582912.0f) - 12582912.0f));
+  }
+}
+
+template <typename T, int KH, int KW, bool kAddZ>
+[[gnu::noinline]] void nhwc_row(const T* src, T* __restrict dst, const T* z, int64_t out_w, int64_t c,
                                 const int64_t* yoff, const float* wy, const int64_t* xoff, const float* wx) {
   // The row's taps, loaded once: for small C the per-pixel setup is much of the work (x2 of C = 16: -20%).
-  const float* rows[KH];
+  const T* rows[KH];
   float wyr[KH];
   for (int jy = 0; jy < KH; ++jy) {
     rows[jy] = src + yoff[jy];
     wyr[jy] = wy[jy];
   }
   for (int64_t ox = 0; ox < out_w; ++ox, dst += c) {
-    const float* s[KH][KW];
+    const T* s[KH][KW];
     for (int jy = 0; jy < KH; ++jy)
       for (int jx = 0; jx < KW; ++jx) s[jy][jx] = rows[jy] + xoff[ox * KW + jx];
     if constexpr (KH == 1 && KW == 1 && !kAddZ) {
-      std::memcpy(dst, s[0][0], static_cast<size_t>(c) * sizeof(float));
+      std::memcpy(dst, s[0][0], static_cast<size_t>(c) * sizeof(T));
     } else {
       const float* w = wx + ox * KW;
-      const float* zp = kAddZ ? z + ox * c : nullptr;
+      const T* zp = kAddZ ? z + ox * c : nullptr;
       for (int64_t ch = 0; ch < c; ++ch) {
         float h[KH];
         for (int jy = 0; jy < KH; ++jy) {
           if constexpr (KW == 1) {
-            h[jy] = s[jy][0][ch];  // a single tap has weight 1
+            h[jy] = static_cast<float>(s[jy][0][ch]);  // a single tap has weight 1
           } else {
             float v = 0.0f;
-            for (int jx = 0; jx < KW; ++jx) v += w[jx] * s[jy][jx][ch];
+            for (int jx = 0; jx < KW; ++jx) v += w[jx] * static_cast<float>(s[jy][jx][ch]);
             h[jy] = v;
           }
         }
@@ -101,7 +114,7 @@ template <int KH, int KW, bool kAddZ>
           for (int jy = 0; jy < KH; ++jy) v += wyr[jy] * h[jy];
         }
         if constexpr (kAddZ) v += zp[ch];
-        dst[ch] = v;
+        dst[ch] = store_as<T>(v);
       }
     }
   }
@@ -159,12 +172,19 @@ void resize_plane_rows_f32(const PlaneRowsF32& a) {
 void resize_row_nhwc_f32(const NhwcRowF32& a) {
   dispatch_taps(a.kh, a.kw, [&](auto kh, auto kw) {
     if (a.z) {
-      nhwc_row<decltype(kh)::value, decltype(kw)::value, true>(a.src, a.dst, a.z, a.out_w, a.c, a.yoff, a.wy, a.xoff,
-                                                               a.wx);
+      nhwc_row<float, decltype(kh)::value, decltype(kw)::value, true>(a.src, a.dst, a.z, a.out_w, a.c, a.yoff, a.wy,
+                                                                      a.xoff, a.wx);
     } else {
-      nhwc_row<decltype(kh)::value, decltype(kw)::value, false>(a.src, a.dst, nullptr, a.out_w, a.c, a.yoff, a.wy,
-                                                                a.xoff, a.wx);
+      nhwc_row<float, decltype(kh)::value, decltype(kw)::value, false>(a.src, a.dst, nullptr, a.out_w, a.c, a.yoff,
+                                                                       a.wy, a.xoff, a.wx);
     }
+  });
+}
+
+void resize_row_nhwc_s8(const NhwcRowS8& a) {
+  dispatch_taps(a.kh, a.kw, [&](auto kh, auto kw) {
+    nhwc_row<int8_t, decltype(kh)::value, decltype(kw)::value, false>(a.src, a.dst, nullptr, a.out_w, a.c, a.yoff,
+                                                                      a.wy, a.xoff, a.wx);
   });
 }
 

@@ -1,5 +1,6 @@
-// The float32 resize kernels behind Resize's fast paths: output rows of NCHW planes and of channels-last (NHWC)
-// images, each optionally adding a same-shaped Z as it stores (FusedResize = Resize + Add in one pass).
+// The resize kernels behind Resize's fast paths: float32 output rows of NCHW planes and of channels-last (NHWC)
+// images, each optionally adding a same-shaped Z as it stores (FusedResize = Resize + Add in one pass), and
+// int8 channels-last rows (a requantised int8 map between two int8 convolutions).
 #pragma once
 
 #include <cstdint>
@@ -37,12 +38,13 @@ struct PlaneRowsF32 {
 void resize_plane_rows_f32(const PlaneRowsF32& a);
 
 // One output row of a channels-last [H, W, C] image: each output pixel blends whole C-vectors of its kh x kw
-// input pixels. `yoff`/`wy` hold this row's kh input row offsets (in floats) and weights, `xoff`/`wx` each output
-// column's kw input column offsets and weights; `z` is null or a row like `dst` added as it is stored.
-struct NhwcRowF32 {
-  const float* src = nullptr;  // the input image
-  float* dst = nullptr;        // the output row [out_w, c]
-  const float* z = nullptr;
+// input pixels. `yoff`/`wy` hold this row's kh input row offsets (in elements) and weights, `xoff`/`wx` each
+// output column's kw input column offsets and weights; `z` is null or a row like `dst` added as it is stored.
+template <typename T>
+struct NhwcRow {
+  const T* src = nullptr;  // the input image
+  T* dst = nullptr;        // the output row [out_w, c]
+  const T* z = nullptr;
   int64_t out_w = 0, c = 0;
   int kh = 1, kw = 1;
   const int64_t* yoff = nullptr;
@@ -50,6 +52,9 @@ struct NhwcRowF32 {
   const int64_t* xoff = nullptr;
   const float* wx = nullptr;
 };
+using NhwcRowF32 = NhwcRow<float>;
+using NhwcRowS8 = NhwcRow<int8_t>;  // a requantised int8 map: blended in float, rounded to nearest even; no z
 void resize_row_nhwc_f32(const NhwcRowF32& a);
+void resize_row_nhwc_s8(const NhwcRowS8& a);
 
 }  // namespace tandem

@@ -97,7 +97,9 @@ class ResizeKernel final : public Kernel {
     threads_ = std::max(1, omp_get_max_threads());
     // Channels-last first: when both apply (only the axis before the last is resized) it is the same blend
     // without the plane path's copy through scratch.
-    nhwc_path_ = dtype_ == DType::kFloat32 && rank_ >= 3 && !any_outside_ && tables_[rank_ - 1].identity;
+    // int8 too (channels-last only): a requantised map between two int8 convolutions.
+    nhwc_path_ = (dtype_ == DType::kFloat32 || (dtype_ == DType::kInt8 && !add_z_)) && rank_ >= 3 &&
+                 !any_outside_ && tables_[rank_ - 1].identity;
     for (size_t d = 0; d + 3 < rank_ && nhwc_path_; ++d) nhwc_path_ = tables_[d].identity;
     plane_path_ = !nhwc_path_ && dtype_ == DType::kFloat32 && rank_ >= 2 && !any_outside_;
     for (size_t d = 0; d + 2 < rank_ && plane_path_; ++d) plane_path_ = tables_[d].identity;
@@ -108,6 +110,10 @@ class ResizeKernel final : public Kernel {
 
   Status run(std::span<const Tensor> in, std::span<Tensor> out) override {
     if (out_numel_ == 0) return Status::ok();
+    if (nhwc_path_ && dtype_ == DType::kInt8) {
+      run_nhwc<int8_t>(in[0].data<int8_t>(), nullptr, out[0].data<int8_t>());
+      return Status::ok();
+    }
     if (nhwc_path_ || plane_path_) {
       const float* x = in[0].data<float>();
       const float* z = add_z_ ? in[4].data<float>() : nullptr;
@@ -133,7 +139,7 @@ class ResizeKernel final : public Kernel {
   }
 
   std::string impl_name() const override {
-    if (nhwc_path_) return "reference:nhwc_f32";
+    if (nhwc_path_) return dtype_ == DType::kInt8 ? "reference:nhwc_s8" : "reference:nhwc_f32";
     if (plane_path_) return "reference:planes_f32";
     return cfg_.mode == ResizeMode::kNearest && !any_outside_ ? "reference:gather" : "reference:generic";
   }
@@ -157,7 +163,8 @@ class ResizeKernel final : public Kernel {
     wx_.assign(tw.weight.begin(), tw.weight.end());
   }
 
-  void run_nhwc(const float* x, const float* z, float* y) const {
+  template <typename T>
+  void run_nhwc(const T* x, const T* z, T* y) const {
     const AxisTable& th = tables_[rank_ - 3];
     const AxisTable& tw = tables_[rank_ - 2];
     const int64_t c = cfg_.in_shape[rank_ - 1];
@@ -165,7 +172,7 @@ class ResizeKernel final : public Kernel {
 #pragma omp parallel for num_threads(threads_) if (out_numel_ > (1 << 15)) schedule(static)
     for (int64_t r = 0; r < rows; ++r) {
       const int64_t n = r / th.out, oy = r % th.out;
-      NhwcRowF32 a;
+      NhwcRow<T> a;
       a.src = x + n * in_image;
       a.dst = y + r * out_row;
       a.z = z ? z + r * out_row : nullptr;
@@ -177,7 +184,11 @@ class ResizeKernel final : public Kernel {
       a.wy = wy_.data() + oy * th.taps;
       a.xoff = xoff_.data();
       a.wx = wx_.data();
-      resize_row_nhwc_f32(a);
+      if constexpr (std::is_same_v<T, float>) {
+        resize_row_nhwc_f32(a);
+      } else {
+        resize_row_nhwc_s8(a);
+      }
     }
   }
 

@@ -37,9 +37,15 @@ struct Int8Options {
   // Explicit quantisation (a Q/DQ model, TensorRT's explicit mode): only ops whose input arrives as int8
   // through a DequantizeLinear become int8, at the model's own scales; no calibration, no notes for the rest.
   bool explicit_only = false;
+  // Int8 between int8 layers (fuse_requantize); off, every int8 result is float and requantised by its reader.
+  bool requantize = true;
 };
-// `report` (optional) gets one line per node left in float and why.
+// `report` (optional) gets one line per node left in float and why. Ends with fuse_requantize.
 Status quantize_int8(Graph& graph, const Int8Options& options, std::vector<std::string>* report);
+// An int8 convolution whose result only a QuantizeLinear reads (directly or through Resizes) emits the int8
+// tensor itself, and the Resizes run on int8 (fuse_requantize.cpp). `scales`: the calibrated ones by tensor name
+// (through Resizes the convolution's own output scale is needed).
+Status fuse_requantize(Graph& graph, const std::map<std::string, float>& scales);
 // Whether quantize_int8 can run `node` in int8 (given a calibrated scale for its input): a 2-D convolution or a
 // matrix product (with `matmul`) with constant float weights. Everything else runs in float in an int8 stage.
 bool int8_quantizable(const Node& node, bool matmul = true);

@@ -2,9 +2,10 @@
 // convolution, and every matrix product with constant weights, whose input has a calibrated scale becomes its
 // Int8 form. Its input is quantised once per tensor (one QuantizeLinear shared by all readers; none at all when
 // the tensor already arrives as int8 through a DequantizeLinear, as from an int8 stage boundary or a Q/DQ
-// model); its weights are quantised per output channel at build time (symmetric, amax / 127). Results stay
-// float (dequantised), so bias, residual, activation and every other op (Resize, Add, LayerNorm, attention)
-// run in float: where int8 would cost accuracy it is simply not used.
+// model); its weights are quantised per output channel at build time (symmetric, amax / 127). Results are
+// float (dequantised), so bias, residual, activation and every other op (Add, LayerNorm, attention) run in
+// float: where int8 would cost accuracy it is simply not used. Where a result is only quantised again for the
+// next int8 layer (directly or through a Resize), fuse_requantize then makes the convolution emit int8.
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -209,6 +210,7 @@ Status quantize_int8(Graph& graph, const Int8Options& options, std::vector<std::
   Quantizer q(graph, options);
   q.run();
   if (report) *report = std::move(q.report());
+  if (options.requantize) TANDEM_RETURN_IF_ERROR(fuse_requantize(graph, options.scales));
   eliminate_dead_code(graph);
   return graph.topological_order().status();
 }

@@ -31,13 +31,26 @@ std::vector<std::string> calibration_tensors(const Graph& g, std::map<std::strin
     if (!x || x->is_constant() || x->dtype != DType::kFloat32 || !w || !w->is_constant()) continue;
     // The tensor behind any chain of data movement: the same values, and the name that survives the passes
     // (the int8 pass looks up through such chains, which fusion may rewrite, e.g. into channels-last views).
-    std::vector<std::string> chain;
-    while (x->producer && fusion::is_data_movement(x->producer) && !x->producer->input(0)->is_constant()) {
-      chain.push_back(x->name);
-      x = x->producer->input(0);
-    }
-    for (const std::string& a : chain) aliases[a] = x->name;
+    auto behind_views = [&](const Value* v) {
+      std::vector<std::string> chain;
+      while (v->producer && fusion::is_data_movement(v->producer) && !v->producer->input(0)->is_constant()) {
+        chain.push_back(v->name);
+        v = v->producer->input(0);
+      }
+      for (const std::string& a : chain) aliases[a] = v->name;
+      return v;
+    };
+    x = behind_views(x);
     if (seen.insert(x->name).second) names.push_back(x->name);
+    // Up through float Resizes (not cubic, which overshoots): their sources get scales of their own.
+    for (int depth = 0; depth < 8 && fusion::is_op(x->producer, "Resize") &&
+                        x->producer->attrs.get_string("mode", "nearest") != "cubic";
+         ++depth) {
+      const Value* src = x->producer->input(0);
+      if (!src || src->is_constant() || src->dtype != DType::kFloat32) break;
+      x = behind_views(src);
+      if (seen.insert(x->name).second) names.push_back(x->name);
+    }
   }
   return names;
 }

@@ -20,7 +20,8 @@ namespace tandem {
 // The tensors int8 stages read scales of, in a specialised graph: the data input of every convolution and of
 // every matrix product with constant weights, or rather the tensor behind it when it is a reshape/transpose
 // view (after fusion the inputs are those tensors or data-movement views of them; stage boundaries are among
-// them).
+// them). Where such a tensor is a Resize's output, the Resize's source too (and so on up a chain of them): an int8
+// convolution feeding the Resize emits int8 at that scale (fuse_requantize), as TensorRT calibrates every tensor.
 std::vector<std::string> calibration_tensors(const Graph& specialized);
 // Also fills `aliases`: each view's name -> the tensor it views (they share a scale).
 std::vector<std::string> calibration_tensors(const Graph& specialized, std::map<std::string, std::string>& aliases);

@@ -75,10 +75,16 @@ double compare(const KernelCase& c, std::string* impl, const KernelMaker& make =
   std::unique_ptr<Kernel> ref = schema->create();
   EXPECT_TRUE(ref->prepare(ctx).is_ok());
   *impl = (*fast)->impl_name();
-  std::vector<Tensor> out_fast{Tensor::make(DType::kFloat32, ctx.out(0).shape)};
-  std::vector<Tensor> out_ref{Tensor::make(DType::kFloat32, ctx.out(0).shape)};
+  std::vector<Tensor> out_fast{Tensor::make(ctx.out(0).dtype, ctx.out(0).shape)};
+  std::vector<Tensor> out_ref{Tensor::make(ctx.out(0).dtype, ctx.out(0).shape)};
   EXPECT_TRUE((*fast)->run(c.inputs, out_fast).is_ok());
   EXPECT_TRUE(ref->run(c.inputs, out_ref).is_ok());
+  if (ctx.out(0).dtype == DType::kInt8) {  // int8 results: the largest difference in steps
+    int steps = 0;
+    for (int64_t i = 0; i < out_ref[0].numel(); ++i)
+      steps = std::max(steps, std::abs(out_fast[0].data<int8_t>()[i] - out_ref[0].data<int8_t>()[i]));
+    return steps;
+  }
   double diff = 0, peak = 1e-6;
   for (int64_t i = 0; i < out_ref[0].numel(); ++i) {
     diff = std::max(diff, double(std::fabs(out_fast[0].data<float>()[i] - out_ref[0].data<float>()[i])));
@@ -258,6 +264,51 @@ INSTANTIATE_TEST_SUITE_P(
                                          ConvCase{{2, 16, 9, 13}, {1, 16, 3, 3}, 1, 1, 1, 1, true, false, "Sigmoid"},
                                          ConvCase{{1, 8, 17, 17}, {16, 8, 3, 3}, 1, 2, 1, 1, false, false, ""}),
                        ::testing::Bool(), ::testing::Bool()));
+
+// FusedConvInt8 with Y_scale: the result requantised to int8 as oneDNN stores it (activation first, then the
+// division by Y_scale), against the reference's float result quantised like QuantizeLinear. oneDNN multiplies
+// by 1 / Y_scale, so a value within float rounding of a half step may land one step away; never more.
+class ConvInt8RequantizedVsReference : public ::testing::TestWithParam<std::tuple<ConvCase, bool>> {};
+
+TEST_P(ConvInt8RequantizedVsReference, EveryTacticWithinOneStep) {
+  auto [p, channels_last] = GetParam();
+  KernelCase f = conv_case(p);
+  KernelCase c;
+  c.op = "FusedConvInt8";
+  c.domain = kTandemDomain;
+  c.attrs = f.attrs;
+  if (channels_last) {
+    c.attrs.set_string("src_layout", "NHWC");
+    c.attrs.set_string("dst_layout", "NHWC");
+  }
+  Shape x = p.x;
+  if (channels_last) x = {x[0], x[2], x[3], x[1]};
+  Tensor w_scale = random_f32({p.w[0]}, 11);
+  for (int64_t i = 0; i < w_scale.numel(); ++i)
+    w_scale.data<float>()[i] = 0.002f + 0.01f * std::fabs(w_scale.data<float>()[i]);
+  Tensor xq = random_s8(x, 12);
+  for (int64_t i = 0; i < xq.numel(); ++i) xq.data<int8_t>()[i] = static_cast<int8_t>(std::abs(xq.data<int8_t>()[i]));
+  c.attrs.set_int("x_unsigned", 1);
+  // Y_scale such that the largest results saturate: the clamp is part of what is checked.
+  c.inputs = {xq, Tensor::scalar<float>(0.03f), random_s8(p.w, 13), w_scale,
+              p.bias ? random_f32({p.w[0]}, 14) : Tensor(), Tensor(), Tensor::scalar<float>(0.02f)};
+  c.constant = {false, true, true, true, true, false, true};
+  std::string impl;
+  EXPECT_LE(compare(c, &impl), 1.0) << "selected " << impl;
+  EXPECT_EQ(impl.rfind("onednn:", 0), 0u) << impl;
+  for (bool blocked : {true, false}) {
+    double steps = compare(c, &impl, [blocked](const OpContext&) { return make_onednn_conv(blocked); });
+    EXPECT_LE(steps, 1.0) << impl;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Matrix, ConvInt8RequantizedVsReference,
+    ::testing::Combine(::testing::Values(ConvCase{{1, 32, 16, 16}, {32, 32, 3, 3}, 1, 1, 1, 1, true, false, "Relu"},
+                                         ConvCase{{1, 16, 20, 24}, {16, 16, 3, 3}, 1, 1, 1, 1, false, false, ""},
+                                         ConvCase{{1, 64, 8, 16}, {19, 64, 1, 1}, 1, 1, 1, 0, true, false, "Sigmoid"},
+                                         ConvCase{{1, 8, 17, 17}, {16, 8, 3, 3}, 1, 2, 1, 1, true, false, "Silu"}),
+                       ::testing::Bool()));
 
 struct MatMulCase {
   Shape a, b;

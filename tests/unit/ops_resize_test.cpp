@@ -431,6 +431,52 @@ TEST(ResizeOps, ChannelsLastPathOnlyForImagesResizedOverHAndW) {
   EXPECT_EQ(impl(resize_op({.mode = "linear"}, random_tensor({5, 8}, 11), {2, 1}, {})), "reference:planes_f32");
 }
 
+// ---- Channels-last int8 (a requantised map between two int8 convolutions)
+
+Tensor random_s8_tensor(const Shape& shape, uint32_t seed) {
+  Tensor t = Tensor::make(DType::kInt8, shape);
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> dist(-128, 127);
+  for (int64_t i = 0; i < t.numel(); ++i) t.data<int8_t>()[i] = static_cast<int8_t>(dist(rng));
+  return t;
+}
+
+Tensor s8_to_f64(const Tensor& x) {
+  Tensor y = Tensor::make(DType::kFloat64, x.shape());
+  for (int64_t i = 0; i < x.numel(); ++i) y.data<double>()[i] = x.data<int8_t>()[i];
+  return y;
+}
+
+// The int8 NHWC path blends in float and rounds to nearest even; the exact blend (float64 generic path) rounded
+// the same way must agree everywhere (x2 and x4 bilinear weights are dyadic, so float is exact), and within one
+// step for arbitrary sizes. Saturation cannot happen: weights are >= 0 and sum to 1.
+TEST(ResizeOps, ChannelsLastInt8MatchesExactBlendRounded) {
+  struct Case {
+    std::string mode;
+    std::vector<float> scales;
+    Shape sizes;
+    int max_steps;
+  };
+  const Tensor x = random_s8_tensor({2, 6, 7, 16}, 21);
+  for (const Case& c : {Case{"linear", {1, 2, 2, 1}, {}, 0}, Case{"linear", {1, 4, 4, 1}, {}, 0},
+                        Case{"nearest", {1, 2, 2, 1}, {}, 0}, Case{"linear", {}, {2, 11, 17, 16}, 1},
+                        Case{"linear", {1, 1, 2, 1}, {}, 0}}) {
+    auto fast = run_resize_kernel(resize_op({.mode = c.mode}, x, c.scales, c.sizes));
+    ASSERT_TRUE(fast.is_ok()) << fast.status().to_string();
+    EXPECT_EQ(fast.value().impl, "reference:nhwc_s8");
+    auto exact = run_resize_kernel(resize_op({.mode = c.mode}, s8_to_f64(x), c.scales, c.sizes));
+    ASSERT_TRUE(exact.is_ok());
+    const Tensor& y = fast.value().y;
+    ASSERT_EQ(y.dtype(), DType::kInt8);
+    ASSERT_EQ(y.shape(), exact.value().y.shape());
+    int steps = 0;
+    for (int64_t i = 0; i < y.numel(); ++i)
+      steps = std::max(steps, static_cast<int>(std::fabs(y.data<int8_t>()[i] -
+                                                         std::nearbyint(exact.value().y.data<double>()[i]))));
+    EXPECT_LE(steps, c.max_steps) << c.mode << " " << shape_to_string(y.shape());
+  }
+}
+
 // ---- FusedResize (ai.tandem): Resize + Add in one pass
 
 // `resize` (a resize_op) as a FusedResize adding `z`: the same attributes and inputs, padded to four, then Z.

@@ -49,6 +49,10 @@ class OnednnConv final : public Kernel {
                                                               ctx.attrs().get_floats("activation_params")));
     has_bias_ = ctx.has_input(2);
     has_sum_ = ctx.has_input(3);
+    // Y_scale: the destination is int8, requantised by oneDNN as it stores (saturating, nearest-even).
+    const bool requantized = int8_ && node_ctx.has_input(kInt8YScale);
+    TANDEM_CHECK_OR_RETURN(!requantized || (!has_sum_ && node_ctx.in(kInt8YScale).constant), kUnsupported,
+                           "an int8 destination needs a constant Y_scale and no residual");
 
     memory::dims wdims;
     if (g.group == 1) {
@@ -75,11 +79,12 @@ class OnednnConv final : public Kernel {
     const memory::data_type wei_dt = int8_ ? memory::data_type::s8 : memory::data_type::f32;
     const memory::data_type math_dt = bf16_ ? memory::data_type::bf16 : src_dt;
     memory::desc src_plain = user_desc(g.batch, g.in_channels, win.in, g.src_channels_last, src_dt);
-    memory::desc dst_md = user_desc(g.batch, g.out_channels, win.out, g.dst_channels_last, memory::data_type::f32);
+    const memory::data_type dst_dt = requantized ? memory::data_type::s8 : memory::data_type::f32;
+    memory::desc dst_md = user_desc(g.batch, g.out_channels, win.out, g.dst_channels_last, dst_dt);
     memory::desc src_md = blocked_io_ ? memory::desc(src_plain.dims(), math_dt, any)
                           : bf16_     ? user_desc(g.batch, g.in_channels, win.in, g.src_channels_last, math_dt)
                                       : src_plain;
-    memory::desc dst_choice = blocked_io_ ? memory::desc(dst_md.dims(), memory::data_type::f32, any) : dst_md;
+    memory::desc dst_choice = blocked_io_ ? memory::desc(dst_md.dims(), dst_dt, any) : dst_md;
     memory::desc w_any(wdims, bf16_ ? memory::data_type::bf16 : wei_dt, any);
     memory::desc b_md({w[0]}, memory::data_type::f32, memory::format_tag::a);
 
@@ -88,6 +93,11 @@ class OnednnConv final : public Kernel {
     // post-op, which works in any layout (a binary post-op would pin the destination to Z's plain layout).
     if (has_sum_) ops.append_sum(1.0f);
     append_activation(act, ops);
+    // The output scales give the float result and the activation applies to it (most activations are not
+    // scale-invariant); only then is it divided by Y_scale, as the QuantizeLinear this replaces did.
+    if (requantized)
+      ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_linear,
+                         1.0f / node_ctx.in(kInt8YScale).constant->data<float>()[0], 0.0f);
     dnnl::primitive_attr attr;
     attr.set_post_ops(ops);
     attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
