@@ -13,6 +13,7 @@ const OpRegistry& OpRegistry::global() {
     register_reduce_ops(r);
     register_nn_ops(r);
     register_resize_ops(r);
+    register_resize_sum_op(r);
     register_fused_ops(r);
     register_quantize_ops(r);
     register_fused_int8_ops(r);

@@ -109,6 +109,7 @@ void register_tensor_ops(OpRegistry& r);
 void register_reduce_ops(OpRegistry& r);
 void register_nn_ops(OpRegistry& r);
 void register_resize_ops(OpRegistry& r);
+void register_resize_sum_op(OpRegistry& r);
 void register_fused_ops(OpRegistry& r);
 void register_quantize_ops(OpRegistry& r);
 void register_fused_int8_ops(OpRegistry& r);

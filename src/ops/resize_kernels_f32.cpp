@@ -5,6 +5,10 @@
 #include <cstring>
 #include <type_traits>
 
+#if defined(__AVX512F__) && defined(__AVX512BW__)
+#include <immintrin.h>
+#endif
+
 namespace tandem {
 namespace {
 
@@ -181,7 +185,42 @@ void resize_row_nhwc_f32(const NhwcRowF32& a) {
   });
 }
 
+#if defined(__AVX512F__) && defined(__AVX512BW__)
+// int8 rows with C a multiple of 16, AVX-512: 16 channels widened to float, blended with the kh x kw tap weights
+// (their products, exact for the dyadic weights of x2 / x4 upsampling), rounded by vcvtps2dq (nearest even) and
+// narrowed with saturation. GCC does not vectorise the generic loop's int8 -> float -> int8 round trip well
+// (6.6 ms for MTNet's 16-channel 256x512 x2 upsampling, against 0.8 ms for the float map four times its size).
+template <int KH, int KW>
+void nhwc_row_s8_avx512(const NhwcRowS8& a) {
+  const int64_t c = a.c;
+  int8_t* dst = a.dst;
+  for (int64_t ox = 0; ox < a.out_w; ++ox, dst += c) {
+    const int8_t* s[KH * KW];
+    __m512 w[KH * KW];
+    for (int jy = 0; jy < KH; ++jy)
+      for (int jx = 0; jx < KW; ++jx) {
+        s[jy * KW + jx] = a.src + a.yoff[jy] + a.xoff[ox * KW + jx];
+        w[jy * KW + jx] = _mm512_set1_ps((KH > 1 ? a.wy[jy] : 1.0f) * (KW > 1 ? a.wx[ox * KW + jx] : 1.0f));
+      }
+    for (int64_t ch = 0; ch < c; ch += 16) {
+      __m512 acc = _mm512_setzero_ps();
+      for (int t = 0; t < KH * KW; ++t) {
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s[t] + ch));
+        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(v)), w[t], acc);
+      }
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + ch), _mm512_cvtsepi32_epi8(_mm512_cvtps_epi32(acc)));
+    }
+  }
+}
+#endif
+
 void resize_row_nhwc_s8(const NhwcRowS8& a) {
+#if defined(__AVX512F__) && defined(__AVX512BW__)
+  if (a.c % 16 == 0 && (a.kh > 1 || a.kw > 1)) {
+    dispatch_taps(a.kh, a.kw, [&](auto kh, auto kw) { nhwc_row_s8_avx512<decltype(kh)::value, decltype(kw)::value>(a); });
+    return;
+  }
+#endif
   dispatch_taps(a.kh, a.kw, [&](auto kh, auto kw) {
     nhwc_row<int8_t, decltype(kh)::value, decltype(kw)::value, false>(a.src, a.dst, nullptr, a.out_w, a.c, a.yoff,
                                                                       a.wy, a.xoff, a.wx);

@@ -2,7 +2,8 @@
 // result is only quantised again (QuantizeLinear at the next layer's input scale), directly or through Resizes,
 // emits that int8 tensor itself (FusedConvInt8's Y_scale) and the Resizes run on int8. The float map between the
 // two convolutions -- four times the bytes of the int8 one, written and read at full resolution in a decoder --
-// is gone, and so is the quantize pass over it. Runs after quantize_int8, which places the QuantizeLinear nodes.
+// is gone, and so is the quantize pass over it. A ResizeSum read only by a QuantizeLinear quantises as it stores
+// in the same way. Runs after quantize_int8, which places the QuantizeLinear nodes.
 //
 // Scales: directly, the result is quantised at the reading layer's input scale, as the QuantizeLinear did.
 // Through Resizes the convolution's own calibrated output scale is used when it is the larger one, and the
@@ -80,6 +81,17 @@ bool fuse(Graph& g, Node* q, const std::map<std::string, float>& scales) {
     v = v->producer->input(0);
   }
   Node* conv = v ? v->producer : nullptr;
+  if (resizes.empty() && is_op(conv, "ResizeSum", kTandemDomain) && sole_consumer(g, v) == q && !conv->input(1)) {
+    // A sum of resized maps (ResizeSum) quantises as it stores, like a convolution.
+    Value* out = q->output(0);
+    g.remove_node(q);
+    std::vector<Value*> inputs = conv->inputs;
+    inputs[1] = scale;
+    Attributes attrs = conv->attrs;
+    Node* sum = fusion::replace_with_node(g, {conv}, "ResizeSum", conv->name, std::move(inputs), out, kTandemDomain);
+    sum->attrs = std::move(attrs);
+    return true;
+  }
   if (!is_op(conv, "FusedConvInt8", kTandemDomain) || sole_consumer(g, v) != reader) return false;
   if (conv->input(kInt8Residual) || conv->input(kInt8YScale)) return false;  // oneDNN's sum needs a float dst
   Value* out = q->output(0);

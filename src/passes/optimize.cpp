@@ -27,6 +27,7 @@ Status optimize(Graph& graph) {
   TANDEM_RETURN_IF_ERROR(channels_last_regions(graph));
   // After the layouts are final: channels_last_regions knows Resize and Add, not FusedResize.
   TANDEM_RETURN_IF_ERROR(fuse_resize_add(graph));
+  TANDEM_RETURN_IF_ERROR(fuse_resize_sum(graph));
   // A Q/DQ model says where it runs in int8: convolutions and linear layers reading a DequantizeLinear of int8
   // take the int8 tensor itself (their weights, folded from their own DequantizeLinear, are requantised per
   // channel: amax / 127, which gives back the exact int8 weights of a max-calibrated QAT export).

@@ -28,6 +28,9 @@ Status conv_channels_last(Graph& graph);
 Status channels_last_regions(Graph& graph);
 // Add(Resize(X), Z) with the resized map read by nothing else into an ai.tandem FusedResize (fuse_resize_add.cpp).
 Status fuse_resize_add(Graph& graph);
+// Chains of FusedResize into one ai.tandem ResizeSum, which also takes over a FusedConv's residual sum of resized
+// maps and its activation (fuse_resize_sum.cpp).
+Status fuse_resize_sum(Graph& graph);
 
 // Int8 post-training quantisation (quantize_int8.cpp), after the fusions.
 struct Int8Options {

@@ -4,12 +4,19 @@
 // N = 1 (measured 3.4 GFLOP/s for MTNet's 16->1 3x3 conv at 256x512 on AVX2). Here each block of 64 output
 // pixels of a row keeps its accumulators in registers across all input channels and taps, reading the input
 // rows in place (no im2col, no reorder).
+//
+// The same kernel runs FusedConvInt8 (int8 input, one scale; int8 weights, one scale per output channel): the
+// weights are dequantised once at build time, and each input row segment is dequantised into the per-thread
+// scratch as it is read. That is the int8 op's definition computed in float, so the result equals the reference
+// kernel's, and the layer reads a quarter of the bytes (an int8 map from the conv before it, not a float one).
 #include <omp.h>
 
 #include <algorithm>
+#include <type_traits>
 
 #include "backends/cpu/cpu_kernels.h"
 #include "ops/activation.h"
+#include "ops/fused_int8.h"
 #include "ops/nn_conv.h"
 
 namespace tandem {
@@ -27,9 +34,14 @@ inline V8 load8(const float* p) {
 }
 inline void store8(float* p, V8 v) { __builtin_memcpy(p, &v, sizeof v); }
 
-class Conv2dF32NchwDirect final : public Kernel {
+// T: float (FusedConv, Conv) or int8_t (FusedConvInt8, dequantised as it is read).
+template <typename T>
+class Conv2dNchwDirect final : public Kernel {
  public:
-  Status prepare(const OpContext& ctx) override {
+  static constexpr bool kInt8 = std::is_same_v<T, int8_t>;
+
+  Status prepare(const OpContext& node_ctx) override {
+    const OpContext ctx = kInt8 ? int8_as_float_context(node_ctx, nullptr) : node_ctx;
     const Shape& x = ctx.in(0).shape;
     const Shape& w = ctx.in(1).shape;
     const Shape& y = ctx.out(0).shape;
@@ -42,7 +54,17 @@ class Conv2dF32NchwDirect final : public Kernel {
     stride_y_ = g.window.strides[0];
     dil_y_ = g.window.dilations[0], dil_x_ = g.window.dilations[1];
     pad_t_ = g.window.pad_begin[0], pad_l_ = g.window.pad_begin[1];
-    weights_ = ctx.in(1).constant->clone();
+    if constexpr (kInt8) {
+      const Tensor& wq = *node_ctx.in(kInt8W).constant;
+      const Tensor& ws = *node_ctx.in(kInt8WScale).constant;
+      weights_ = Tensor::make(DType::kFloat32, wq.shape());
+      const int64_t inner = wq.numel() / cout_;
+      for (int64_t i = 0; i < wq.numel(); ++i)
+        weights_.data<float>()[i] = static_cast<float>(wq.data<int8_t>()[i]) * ws.data<float>()[i / inner];
+      x_scale_ = node_ctx.in(kInt8XScale).constant->data<float>()[0];
+    } else {
+      weights_ = ctx.in(1).constant->clone();
+    }
     if (ctx.has_input(2)) bias_ = ctx.in(2).constant->clone();
     has_sum_ = ctx.has_input(3);
     threads_ = std::max(1, omp_get_max_threads());
@@ -53,8 +75,8 @@ class Conv2dF32NchwDirect final : public Kernel {
   }
 
   Status run(std::span<const Tensor> in, std::span<Tensor> out) override {
-    const float* xs = in[0].data<float>();
-    const float* zs = has_sum_ ? in[3].data<float>() : nullptr;
+    const T* xs = in[0].data<T>();
+    const float* zs = has_sum_ ? in[kInt8 ? kInt8Residual : 3].data<float>() : nullptr;
     float* ys = out[0].data<float>();
     int64_t rows = batch_ * hout_;
     int threads = static_cast<int>(std::min<int64_t>(threads_, rows));
@@ -70,13 +92,13 @@ class Conv2dF32NchwDirect final : public Kernel {
     return Status::ok();
   }
 
-  std::string impl_name() const override { return "direct:nchw_few_out"; }
+  std::string impl_name() const override { return kInt8 ? "direct:nchw_few_out_s8" : "direct:nchw_few_out"; }
 
  private:
   // One output row of every output channel, in blocks of 64 columns whose accumulators stay in registers
   // across all input channels and taps. A block whose taps reach past the input row (the borders, or a row
   // narrower than a block) reads zero-padded copies of its row segments instead.
-  void compute_row(const float* xs, const float* zs, float* ys, int64_t r, float* scratch) const {
+  void compute_row(const T* xs, const float* zs, float* ys, int64_t r, float* scratch) const {
     int64_t n = r / hout_, oy = r % hout_;
     int64_t span = kBlock + (kw_ - 1) * dil_x_;  // input columns one block reads
     for (int64_t o = 0; o < cout_; ++o) {
@@ -85,11 +107,15 @@ class Conv2dF32NchwDirect final : public Kernel {
       for (int64_t x = 0; x < wout_; x += kBlock) {
         int64_t ix = x - pad_l_;
         bool inside = ix >= 0 && ix + span <= win_ && x + kBlock <= wout_;
-        float* dst = inside ? y + x : scratch + span;
-        if (kw_ == 3) block<3>(xs, n, o, oy, ix, b, inside ? nullptr : scratch, dst);
-        else if (kw_ == 1) block<1>(xs, n, o, oy, ix, b, inside ? nullptr : scratch, dst);
-        else block<0>(xs, n, o, oy, ix, b, inside ? nullptr : scratch, dst);
-        if (!inside) std::copy(dst, dst + std::min(kBlock, wout_ - x), y + x);
+        // int8 rows are always staged (dequantised) through the scratch; the output goes straight to y where
+        // the whole block fits.
+        float* pad = inside && !kInt8 ? nullptr : scratch;
+        bool direct_out = kInt8 ? x + kBlock <= wout_ : inside;
+        float* dst = direct_out ? y + x : scratch + span;
+        if (kw_ == 3) block<3>(xs, n, o, oy, ix, b, pad, dst);
+        else if (kw_ == 1) block<1>(xs, n, o, oy, ix, b, pad, dst);
+        else block<0>(xs, n, o, oy, ix, b, pad, dst);
+        if (!direct_out) std::copy(dst, dst + std::min(kBlock, wout_ - x), y + x);
       }
       if (zs) {
         const float* z = zs + ((n * cout_ + o) * hout_ + oy) * wout_;
@@ -99,9 +125,9 @@ class Conv2dF32NchwDirect final : public Kernel {
   }
 
   // kBlock outputs starting at input column ix; KW = 0 means kw_ known only at run time. With `pad` set,
-  // each input row segment is first copied there with zeros outside the row.
+  // each input row segment is first copied there (dequantised, for int8) with zeros outside the row.
   template <int KW>
-  void block(const float* xs, int64_t n, int64_t o, int64_t oy, int64_t ix, float b, float* pad, float* dst) const {
+  void block(const T* xs, int64_t n, int64_t o, int64_t oy, int64_t ix, float b, float* pad, float* dst) const {
     constexpr int NV = kBlock / 8;
     const int64_t kw = KW ? KW : kw_;
     V8 acc[NV];
@@ -111,12 +137,17 @@ class Conv2dF32NchwDirect final : public Kernel {
       for (int64_t ky = 0; ky < kh_; ++ky) {
         int64_t iy = oy * stride_y_ - pad_t_ + ky * dil_y_;
         if (iy < 0 || iy >= hin_) continue;
-        const float* row = xs + ((n * cin_ + c) * hin_ + iy) * win_;
-        const float* src = row + ix;
+        const T* row = xs + ((n * cin_ + c) * hin_ + iy) * win_;
+        const float* src = nullptr;
         if (pad) {
-          int64_t span = kBlock + (kw - 1) * dil_x_;
-          for (int64_t i = 0; i < span; ++i) pad[i] = ix + i >= 0 && ix + i < win_ ? row[ix + i] : 0.0f;
+          const int64_t span = kBlock + (kw - 1) * dil_x_;
+          const int64_t lo = std::clamp<int64_t>(-ix, 0, span), hi = std::clamp<int64_t>(win_ - ix, lo, span);
+          std::fill(pad, pad + lo, 0.0f);
+          for (int64_t i = lo; i < hi; ++i) pad[i] = static_cast<float>(row[ix + i]) * x_scale_;
+          std::fill(pad + hi, pad + span, 0.0f);
           src = pad;
+        } else if constexpr (!kInt8) {
+          src = row + ix;
         }
         const float* wk = wt + (c * kh_ + ky) * kw;
         for (int64_t kx = 0; kx < kw; ++kx) {
@@ -134,17 +165,24 @@ class Conv2dF32NchwDirect final : public Kernel {
   int64_t stride_y_ = 1, dil_y_ = 1, dil_x_ = 1, pad_t_ = 0, pad_l_ = 0, per_thread_ = 0;
   int threads_ = 1;
   bool has_sum_ = false;
+  float x_scale_ = 1.0f;  // int8: the input's scale (applied as rows are staged); float: 1
   Tensor weights_, bias_, scratch_;
 };
 
 }  // namespace
 
-std::unique_ptr<Kernel> make_conv2d_f32_nchw_direct(const OpContext& ctx) {
+std::unique_ptr<Kernel> make_conv2d_f32_nchw_direct(const OpContext& node_ctx) {
+  const bool int8 = node_ctx.node->op_type == "FusedConvInt8";
+  if (int8 && (node_ctx.has_input(kInt8YScale) || !node_ctx.in(kInt8XScale).constant ||
+               !node_ctx.in(kInt8W).constant || !node_ctx.in(kInt8WScale).constant))
+    return nullptr;
+  const OpContext ctx = int8 ? int8_as_float_context(node_ctx, nullptr) : node_ctx;
   Result<ConvGeometry> g = conv_geometry(ctx);
   if (!g.is_ok() || g->window.rank() != 2 || g->group != 1 || g->window.strides[1] != 1 ||
       g->out_channels > kMaxOutChannels || g->src_channels_last || g->dst_channels_last)
     return nullptr;
-  return std::make_unique<Conv2dF32NchwDirect>();
+  if (int8) return std::make_unique<Conv2dNchwDirect<int8_t>>();
+  return std::make_unique<Conv2dNchwDirect<float>>();
 }
 
 }  // namespace tandem

@@ -15,7 +15,8 @@ std::unique_ptr<Kernel> make_cpu_conv(const OpContext& ctx, const std::string& t
 // oneDNN convolution; `blocked_io` lets oneDNN pick blocked activation layouts (reordering in and out); `bf16`
 // multiplies in bf16 with fp32 accumulation (fp32 in and out; needs native bf16).
 std::unique_ptr<Kernel> make_onednn_conv(bool blocked_io, bool bf16 = false);
-// Tandem's direct NCHW convolution for layers with at most 8 output channels (nullptr otherwise).
+// Tandem's direct NCHW convolution for layers with at most 8 output channels (nullptr otherwise); float, or
+// FusedConvInt8 with a float result (int8 input dequantised as it is read).
 std::unique_ptr<Kernel> make_conv2d_f32_nchw_direct(const OpContext& ctx);
 // oneDNN matmul; for a node a bf16 stage marked, the faster of fp32 and bf16 (timed; `tactic`, when saved with
 // an engine, picks one without timing).
