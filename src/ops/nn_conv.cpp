@@ -284,4 +284,14 @@ bool prefers_direct_nchw_conv(const Node& conv) {
          y->shape[3] >= 64;
 }
 
+bool nhwc_direct_conv_applies(const ConvGeometry& g) {
+  return g.window.rank() == 2 && g.group == 1 && g.out_channels <= kDirectConvMaxOutChannels &&
+         g.src_channels_last && g.in_channels % 16 == 0;
+}
+
+bool reads_nhwc_directly(const Node& conv) {
+  const Value* w = conv.input(1);
+  return prefers_direct_nchw_conv(conv) && w->shape[1] % 16 == 0;
+}
+
 }  // namespace tandem

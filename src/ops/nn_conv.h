@@ -29,8 +29,15 @@ inline constexpr int64_t kDirectConvMaxOutChannels = 8;
 // Whether `conv` (Conv or FusedConv, shapes known) is such a conv over rows wide enough for its register blocking
 // (64 columns). There it beats oneDNN in every layout and precision (MTNet-B0's depth output, 16 -> 1 channels at
 // 256x512: 1.6 ms direct fp32 against 3.7 ms oneDNN int8 at 1 thread), so the layout and int8 passes leave it an
-// NCHW float conv.
+// NCHW float conv -- unless it can read NHWC (reads_nhwc_directly).
 bool prefers_direct_nchw_conv(const Node& conv);
+// Tandem's direct NHWC kernel (backends/cpu/conv2d_nhwc_direct.cpp): 2-D, group 1, at most
+// kDirectConvMaxOutChannels outputs, a channels-last input whose C is a multiple of 16 (float or int8).
+bool nhwc_direct_conv_applies(const ConvGeometry& g);
+// A prefers_direct_nchw_conv conv whose input that kernel can read channels-last: a channels-last region may
+// then end at it (it reads the region's NHWC map and writes NCHW) instead of the region's last conv reordering
+// its whole output for it, and in an int8 stage it reads the int8 map.
+bool reads_nhwc_directly(const Node& conv);
 
 // Validates X, W and the optional bias (inputs 0..2) and the Conv attributes of `ctx`'s node.
 // Checks the X and W operands Conv and ConvTranspose share: both present, float, equal dtype and rank >= 3.

@@ -89,8 +89,9 @@ Kind classify(const Graph& g, const Node* n) {
     // A conv that already reads tokens (conv_channels_last set src_layout NHWC) still writes an NCHW map the
     // region can take; one that writes tokens is not a region's.
     if (n->attrs.get_string("dst_layout", "NCHW") != "NCHW") return Kind::kNone;
-    // Tandem's direct kernel beats oneDNN on these in any layout; the region ends before them.
-    if (prefers_direct_nchw_conv(*n)) return Kind::kNone;
+    // Tandem's direct kernel beats oneDNN on these in any layout; the region ends before them, or at them when
+    // the kernel can read the region's NHWC map (they then write NCHW: writes_nhwc).
+    if (prefers_direct_nchw_conv(*n)) return reads_nhwc_directly(*n) ? Kind::kConv : Kind::kNone;
     return Kind::kConv;
   }
   if (!n->domain.empty() && !(n->domain == kTandemDomain && (op == "Gelu" || op == "Silu"))) return Kind::kNone;
@@ -200,7 +201,7 @@ class RegionRewriter {
     for (auto& [n, k] : kind_)
       for (int i : data_inputs(n, k)) {
         Node* p = n->input(i) ? n->input(i)->producer : nullptr;
-        if (p && kind_.count(p)) unite(n, p);
+        if (p && kind_.count(p) && !ends_region(p)) unite(n, p);
       }
     // Regions in the order of their first member, each with its members in topological order.
     std::map<Node*, size_t> region_of_root;
@@ -224,10 +225,16 @@ class RegionRewriter {
     return n;
   }
   void unite(Node* a, Node* b) { parent_[find(a)] = find(b); }
+  // A few-output conv read by Tandem's direct NHWC kernel: it reads the region's map and always writes NCHW, so
+  // its readers are not joined to the region through it.
+  static bool ends_region(const Node* n) {
+    return (is_op(n, "Conv") || is_op(n, "FusedConv", kTandemDomain)) && reads_nhwc_directly(*n);
+  }
 
   // A conv writes NHWC only when a region member reads its output; the other members always do.
   bool writes_nhwc(const Node* n, const Value* v, const std::set<Node*>& members) const {
     if (kind_.at(const_cast<Node*>(n)) != Kind::kConv) return true;
+    if (ends_region(n)) return false;
     return std::any_of(v->consumers.begin(), v->consumers.end(), [&](Node* c) { return members.count(c) != 0; });
   }
   bool produced_nhwc(const Value* v, const std::set<Node*>& members) const {

@@ -109,10 +109,11 @@ class Quantizer {
         note(n, "kept in float by an override");
         continue;
       }
-      if (conv && prefers_direct_nchw_conv(*n)) {
+      if (conv && prefers_direct_nchw_conv(*n) && n->attrs.get_string("src_layout", "NCHW") != "NHWC") {
         // TensorRT keeps a layer in float where that kernel is faster; so does this pass, for the one such case.
-        // (Tandem's direct kernel has an int8 form, for Q/DQ models, but it dequantises every row it reads:
-        // MTNet's 16 -> 1 depth output conv took 3.1 ms in it against 1.8 ms in float.)
+        // (Tandem's direct NCHW kernel has an int8 form, for Q/DQ models, but it dequantises every row it reads:
+        // MTNet's 16 -> 1 depth output conv took 3.1 ms in it against 1.8 ms in float. The NHWC one widens each
+        // 16 bytes once per tap and reads a quarter of the bytes, so channels-last ones become int8.)
         note(n, "kept in float: Tandem's direct float kernel is faster than int8 here (few output channels)");
         continue;
       }

@@ -189,7 +189,14 @@ TEST_P(ConvLayoutVsReference, EveryTacticMatches) {
   EXPECT_LT(compare(c, &impl), 1e-5) << "selected " << impl;
   EXPECT_LT(compare(c, &impl, [](const OpContext&) { return make_onednn_conv(true); }), 1e-5) << impl;
   EXPECT_LT(compare(c, &impl, [](const OpContext&) { return make_onednn_conv(false); }), 1e-5) << impl;
-  EXPECT_EQ(compare(c, &impl, make_conv2d_f32_nchw_direct), -1) << "the direct kernel is NCHW only";
+  const double nchw_direct = compare(c, &impl, make_conv2d_f32_nchw_direct);
+  if (src_last || dst_last) EXPECT_EQ(nchw_direct, -1) << "the NCHW direct kernel is NCHW only";
+  if (nchw_direct >= 0) EXPECT_LT(nchw_direct, 1e-5) << impl;
+  // The NHWC direct kernel: channels-last input, few outputs, C a multiple of 16, no residual.
+  const double nhwc_direct = compare(c, &impl, make_conv2d_nhwc_direct);
+  if (src_last && p.w[0] <= 8 && p.group == 1 && p.x[1] % 16 == 0 && !p.residual) EXPECT_GE(nhwc_direct, 0.0);
+  if (!src_last) EXPECT_EQ(nhwc_direct, -1);
+  if (nhwc_direct >= 0) EXPECT_LT(nhwc_direct, 1e-5) << impl;
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -197,7 +204,11 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Combine(::testing::Values(ConvCase{{1, 64, 16, 16}, {64, 1, 3, 3}, 64, 1, 1, 1, true, false, "Gelu"},
                                          ConvCase{{1, 32, 16, 16}, {32, 32, 4, 4}, 1, 4, 1, 0, true, false, ""},
                                          ConvCase{{2, 16, 9, 13}, {24, 16, 3, 3}, 1, 2, 1, 1, true, false, "Relu"},
-                                         ConvCase{{1, 32, 8, 8}, {32, 32, 3, 3}, 1, 1, 1, 1, true, true, "Relu"}),
+                                         ConvCase{{1, 32, 8, 8}, {32, 32, 3, 3}, 1, 1, 1, 1, true, true, "Relu"},
+                                         // few outputs: a depth head's last conv, wide enough for full blocks
+                                         ConvCase{{2, 16, 5, 70}, {1, 16, 3, 3}, 1, 1, 1, 1, true, false, "Sigmoid"},
+                                         ConvCase{{1, 32, 9, 40}, {3, 32, 3, 3}, 1, 2, 2, 2, false, false, ""},
+                                         ConvCase{{1, 16, 6, 33}, {2, 16, 1, 1}, 1, 1, 1, 0, true, false, ""}),
                        ::testing::Bool(), ::testing::Bool()));
 
 Tensor random_s8(const Shape& shape, uint32_t seed) {
@@ -257,6 +268,10 @@ TEST_P(ConvInt8VsReference, EveryTacticMatches) {
   double direct = compare(c, &impl, [](const OpContext& ctx) { return make_conv2d_f32_nchw_direct(ctx); });
   if (p.w[0] <= 8 && p.group == 1 && !channels_last) EXPECT_GE(direct, 0.0) << "the direct kernel applies";
   if (direct >= 0) EXPECT_LT(direct, 1e-5) << impl;
+  const double nhwc_direct = compare(c, &impl, make_conv2d_nhwc_direct);
+  if (channels_last && p.w[0] <= 8 && p.group == 1 && p.x[1] % 16 == 0 && !p.residual)
+    EXPECT_GE(nhwc_direct, 0.0) << "the NHWC direct kernel applies";
+  if (nhwc_direct >= 0) EXPECT_LT(nhwc_direct, 1e-5) << impl;
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -267,6 +282,8 @@ INSTANTIATE_TEST_SUITE_P(
                                          ConvCase{{1, 32, 16, 16}, {32, 1, 3, 3}, 32, 1, 1, 1, true, false, ""},
                                          ConvCase{{2, 16, 9, 13}, {1, 16, 3, 3}, 1, 1, 1, 1, true, false, "Sigmoid"},
                                          ConvCase{{1, 16, 6, 150}, {2, 16, 3, 3}, 1, 1, 1, 1, true, true, "Relu"},
+                                         // few outputs, no residual: the NHWC direct kernel's blocks (VNNI for u8)
+                                         ConvCase{{1, 16, 7, 45}, {2, 16, 3, 3}, 1, 1, 1, 1, true, false, "Sigmoid"},
                                          ConvCase{{1, 8, 17, 17}, {16, 8, 3, 3}, 1, 2, 1, 1, false, false, ""}),
                        ::testing::Bool(), ::testing::Bool()));
 

@@ -23,7 +23,10 @@ std::unique_ptr<Kernel> make_tactic(const std::string& name, const OpContext& ct
   const bool bf16 = !int8 && bf16_compute(*ctx.node) && onednn_native_bf16();
   if (name == "onednn_blocked") return make_onednn_conv(/*blocked_io=*/true);
   if (name == "onednn_plain") return make_onednn_conv(/*blocked_io=*/false);
-  if (name == "direct") return make_conv2d_f32_nchw_direct(ctx);
+  if (name == "direct") {
+    std::unique_ptr<Kernel> nchw = make_conv2d_f32_nchw_direct(ctx);
+    return nchw ? std::move(nchw) : make_conv2d_nhwc_direct(ctx);
+  }
   if (name == "onednn_blocked_bf16") return bf16 ? make_onednn_conv(/*blocked_io=*/true, /*bf16=*/true) : nullptr;
   if (name == "onednn_plain_bf16") return bf16 ? make_onednn_conv(/*blocked_io=*/false, /*bf16=*/true) : nullptr;
   return nullptr;

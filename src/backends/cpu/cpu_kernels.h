@@ -18,6 +18,8 @@ std::unique_ptr<Kernel> make_onednn_conv(bool blocked_io, bool bf16 = false);
 // Tandem's direct NCHW convolution for layers with at most 8 output channels (nullptr otherwise); float, or
 // FusedConvInt8 with a float result (int8 input dequantised as it is read).
 std::unique_ptr<Kernel> make_conv2d_f32_nchw_direct(const OpContext& ctx);
+// The same for channels-last input (nhwc_direct_conv_applies), float or int8, float output in either layout.
+std::unique_ptr<Kernel> make_conv2d_nhwc_direct(const OpContext& ctx);
 // oneDNN matmul; for a node a bf16 stage marked, the faster of fp32 and bf16 (timed; `tactic`, when saved with
 // an engine, picks one without timing).
 std::unique_ptr<Kernel> make_onednn_matmul(const OpContext& ctx, const std::string& tactic = "");
