@@ -77,7 +77,7 @@ Status infer_resize_sum(OpContext& ctx) {
 // same; as Resize's NHWC path builds them.
 struct NhwcTerm {
   int kh = 1, kw = 1;
-  int64_t in_image = 0;
+  int64_t in_image = 0, in_row = 0;  // elements of an input image and of one of its rows
   std::vector<int64_t> yoff, xoff;
   std::vector<float> wy, wx;
 };
@@ -106,6 +106,7 @@ class ResizeSumKernel final : public Kernel {
       term.kh = th.taps;
       term.kw = tw.taps;
       term.in_image = th.in * tw.in * c;
+      term.in_row = tw.in * c;
       for (int64_t i : th.index) term.yoff.push_back(i * tw.in * c);
       for (int64_t i : tw.index) term.xoff.push_back(i * c);
       term.wy.assign(th.weight.begin(), th.weight.end());
@@ -113,8 +114,12 @@ class ResizeSumKernel final : public Kernel {
       nhwc_terms_.push_back(std::move(term));
     }
     if (nhwc_) {
-      const int64_t row = out_shape_[2] * out_shape_[3];
-      rows_.assign(static_cast<size_t>(2 * row * threads_), 0.0f);
+      const int64_t c = out_shape_[3];
+      chunk_px_ = std::max<int64_t>(1, 4096 / c);  // 16 KB of floats per chunk buffer
+      blend_floats_ = 0;
+      for (const NhwcTerm& t : nhwc_terms_) blend_floats_ += t.kh > 1 ? t.in_row : 0;
+      per_thread_ = blend_floats_ + 2 * chunk_px_ * c;
+      rows_.assign(static_cast<size_t>(per_thread_ * threads_), 0.0f);
       return Status::ok();
     }
     // Anything else: each term through Resize's own kernel into a full-size buffer, then summed.
@@ -168,31 +173,60 @@ class ResizeSumKernel final : public Kernel {
   void run_nhwc(std::span<const Tensor> in, const float* z, float y_scale, Tensor& y) {
     const int64_t h = out_shape_[1], w = out_shape_[2], c = out_shape_[3], row = w * c;
     const int64_t rows = out_shape_[0] * h;
+    static const int64_t kRowStart = 0;
+    static const float kOne = 1.0f;
 #pragma omp parallel for num_threads(threads_) schedule(static)
     for (int64_t r = 0; r < rows; ++r) {
       const int64_t n = r / h, oy = r % h;
-      float* acc = rows_.data() + 2 * row * omp_get_thread_num();
-      float* next = acc + row;
-      if (z) std::copy(z + r * row, z + (r + 1) * row, acc);
-      else std::fill(acc, acc + row, 0.0f);
+      float* blended = rows_.data() + per_thread_ * omp_get_thread_num();
+      float* chunk[2] = {blended + blend_floats_, blended + blend_floats_ + chunk_px_ * c};
+      // 1. Each term's source row at its input width: the vertical blend of its input rows (an upsampled term's
+      //    rows are narrower than the output, so blending first costs 2 / s multiply-adds per output value),
+      //    or the one input row itself.
+      std::vector<const float*> srcs(static_cast<size_t>(terms_));
       for (int64_t t = 0; t < terms_; ++t) {
         const NhwcTerm& term = nhwc_terms_[static_cast<size_t>(t)];
-        NhwcRowF32 a;
-        a.src = in[static_cast<size_t>(kFirstTerm + t * kTermInputs)].data<float>() + n * term.in_image;
-        a.dst = next;
-        a.z = acc;
-        a.out_w = w;
-        a.c = c;
-        a.kh = term.kh;
-        a.kw = term.kw;
-        a.yoff = term.yoff.data() + oy * term.kh;
-        a.wy = term.wy.data() + oy * term.kh;
-        a.xoff = term.xoff.data();
-        a.wx = term.wx.data();
-        resize_row_nhwc_f32(a);
-        std::swap(acc, next);
+        const float* image = in[static_cast<size_t>(kFirstTerm + t * kTermInputs)].data<float>() + n * term.in_image;
+        const float* wy = term.wy.data() + oy * term.kh;
+        const int64_t* yoff = term.yoff.data() + oy * term.kh;
+        srcs[static_cast<size_t>(t)] = image + yoff[0];
+        if (term.kh == 1) continue;
+        const float* r0 = image + yoff[0];
+        for (int64_t i = 0; i < term.in_row; ++i) blended[i] = wy[0] * r0[i];
+        for (int j = 1; j < term.kh; ++j) {
+          const float* rj = image + yoff[j];
+          for (int64_t i = 0; i < term.in_row; ++i) blended[i] += wy[j] * rj[i];
+        }
+        srcs[static_cast<size_t>(t)] = blended;
+        blended += term.in_row;
       }
-      store(acc, row, y_scale, y, r * row);
+      // 2. Column chunks small enough to stay in L1: Z's chunk, plus each term's horizontal blend (two row
+      //    buffers in turn), then the activation and the store. Whole rows of 256 channels (128 KB each) went
+      //    through L2 once per term.
+      for (int64_t ox0 = 0; ox0 < w; ox0 += chunk_px_) {
+        const int64_t cw = std::min(chunk_px_, w - ox0);
+        const float* acc = z ? z + r * row + ox0 * c : nullptr;
+        int next = 0;
+        for (int64_t t = 0; t < terms_; ++t) {
+          const NhwcTerm& term = nhwc_terms_[static_cast<size_t>(t)];
+          NhwcRowF32 a;
+          a.src = srcs[static_cast<size_t>(t)];
+          a.dst = chunk[next];
+          a.z = acc;
+          a.out_w = cw;
+          a.c = c;
+          a.kh = 1;
+          a.kw = term.kw;
+          a.yoff = &kRowStart;
+          a.wy = &kOne;
+          a.xoff = term.xoff.data() + ox0 * term.kw;
+          a.wx = term.wx.data() + ox0 * term.kw;
+          resize_row_nhwc_f32(a);
+          acc = chunk[next];
+          next ^= 1;
+        }
+        store(const_cast<float*>(acc), cw * c, y_scale, y, r * row + ox0 * c);
+      }
     }
   }
 
@@ -220,7 +254,8 @@ class ResizeSumKernel final : public Kernel {
   int64_t terms_ = 0;
   int threads_ = 1;
   std::vector<NhwcTerm> nhwc_terms_;
-  std::vector<float> rows_;  // per thread: two output rows
+  int64_t chunk_px_ = 1, blend_floats_ = 0, per_thread_ = 0;
+  std::vector<float> rows_;  // per thread: each term's blended input row, then two chunk buffers
   std::vector<std::unique_ptr<Kernel>> term_kernels_;
   Tensor sum_, term_;
 };
