@@ -24,7 +24,7 @@
 namespace tandem {
 namespace {
 
-constexpr int kZ = 0, kYScale = 1, kFirstTerm = 2, kTermInputs = 4;
+constexpr int kZ = 0, kYScale = 1, kFirstTerm = 2, kTermInputs = 4, kMaxTerms = 16;
 
 // The last term's trailing omitted inputs (a Resize given scales has no sizes) may be absent from the node.
 int64_t term_count(const OpContext& ctx) {
@@ -47,6 +47,8 @@ OpContext term_context(const OpContext& ctx, int64_t t) {
 Status infer_resize_sum(OpContext& ctx) {
   TANDEM_CHECK_OR_RETURN(ctx.num_inputs() > kFirstTerm, kInvalidArgument,
                          "inputs are Z?, Y_scale?, then groups of X, roi, scales, sizes; got %d", ctx.num_inputs());
+  TANDEM_CHECK_OR_RETURN(term_count(ctx) <= kMaxTerms, kUnsupported, "%lld terms; at most %d are supported",
+                         static_cast<long long>(term_count(ctx)), kMaxTerms);
   Shape out;
   for (int64_t t = 0; t < term_count(ctx); ++t) {
     OpContext r = term_context(ctx, t);
@@ -136,6 +138,8 @@ class ResizeSumKernel final : public Kernel {
     }
     sum_ = Tensor::make(DType::kFloat32, out_shape_);
     term_ = Tensor::make(DType::kFloat32, out_shape_);
+    term_args_.assign(kTermInputs, Tensor());  // reused every run: no allocation per frame
+    term_out_ = {term_};
     return Status::ok();
   }
 
@@ -151,13 +155,11 @@ class ResizeSumKernel final : public Kernel {
     if (z) std::copy(z, z + n, s);
     else std::fill(s, s + n, 0.0f);
     for (int64_t t = 0; t < terms_; ++t) {
-      std::vector<Tensor> args;
       for (int64_t i = 0; i < kTermInputs; ++i) {
         const size_t k = static_cast<size_t>(kFirstTerm + t * kTermInputs + i);
-        args.push_back(k < in.size() ? in[k] : Tensor());
+        term_args_[static_cast<size_t>(i)] = k < in.size() ? in[k] : Tensor();
       }
-      std::vector<Tensor> o{term_};
-      TANDEM_RETURN_IF_ERROR(term_kernels_[static_cast<size_t>(t)]->run(args, o));
+      TANDEM_RETURN_IF_ERROR(term_kernels_[static_cast<size_t>(t)]->run(term_args_, term_out_));
       const float* v = term_.data<float>();
       for (int64_t i = 0; i < n; ++i) s[i] += v[i];
     }
@@ -183,7 +185,7 @@ class ResizeSumKernel final : public Kernel {
       // 1. Each term's source row at its input width: the vertical blend of its input rows (an upsampled term's
       //    rows are narrower than the output, so blending first costs 2 / s multiply-adds per output value),
       //    or the one input row itself.
-      std::vector<const float*> srcs(static_cast<size_t>(terms_));
+      const float* srcs[kMaxTerms];  // no allocation per frame
       for (int64_t t = 0; t < terms_; ++t) {
         const NhwcTerm& term = nhwc_terms_[static_cast<size_t>(t)];
         const float* image = in[static_cast<size_t>(kFirstTerm + t * kTermInputs)].data<float>() + n * term.in_image;
@@ -258,6 +260,7 @@ class ResizeSumKernel final : public Kernel {
   std::vector<float> rows_;  // per thread: each term's blended input row, then two chunk buffers
   std::vector<std::unique_ptr<Kernel>> term_kernels_;
   Tensor sum_, term_;
+  std::vector<Tensor> term_args_, term_out_;
 };
 
 }  // namespace
@@ -268,8 +271,8 @@ void register_resize_sum_op(OpRegistry& r) {
   s.domain = kTandemDomain;
   s.infer = infer_resize_sum;
   s.create = [] { return std::unique_ptr<Kernel>(std::make_unique<ResizeSumKernel>()); };
-  // Every term's roi, scales and sizes decide the output shape: up to 16 terms.
-  for (int t = 0; t < 16; ++t)
+  // Every term's roi, scales and sizes decide the output shape.
+  for (int t = 0; t < kMaxTerms; ++t)
     for (int i = 1; i < kTermInputs; ++i) s.shape_inputs.push_back(kFirstTerm + t * kTermInputs + i);
   r.add(std::move(s));
 }

@@ -67,7 +67,7 @@ Sum collect(const Graph& g, Node* top) {
     s.z = z;
     break;
   }
-  if (s.nodes.size() < 2) return Sum{};
+  if (s.nodes.size() < 2 || s.nodes.size() > 16) return Sum{};  // ResizeSum takes up to 16 terms
   return s;
 }
 
