@@ -153,7 +153,17 @@ def bench_one(args, entry, threads, worker):
             "ort": {"summary": o, "rounds_ms": rounds["ort"]},
             "ratio": ratio, "per_round_ratios": per_round, "per_round_min": min(per_round),
             "per_round_max": max(per_round), "flagged": ratio > args.flag,
-            "output_check": peers.check_outputs(outputs)}
+            "output_check": peers.check_outputs(outputs, rel_tol=output_tolerance(entry["file"]))}
+
+
+def output_tolerance(path):
+    """1e-3 for float models; 1e-2 for Q/DQ (int8) ones, where two runtimes' int8 kernels legitimately round apart
+    (Tandem and ORT on MTNet-B0's Q/DQ export: 1.8e-3 on a mean). The op type is a plain string in the protobuf."""
+    try:
+        with open(path, "rb") as f:
+            return 1e-2 if b"QuantizeLinear" in f.read() else 1e-3
+    except OSError:
+        return 1e-3
 
 
 def markdown(entries, results, threads_list, flag):
@@ -303,7 +313,8 @@ def main():
     bad = [f"{r['model']} ({r['threads']}T): " + "; ".join(r["output_check"]["mismatches"])
            for r in results.values() if "error" not in r and not r["output_check"].get("ok", True)]
     failed = [f"{r['model']} ({r['threads']}T)" for r in results.values() if "error" in r]
-    print(f"\nOutputs agree (mean of each output, Tandem vs ORT, rel. tol 1e-3): {'yes' if not bad else 'NO: ' + ' | '.join(bad)}")
+    print(f"\nOutputs agree (mean of each output, Tandem vs ORT, rel. tol 1e-3; 1e-2 for Q/DQ int8 models): "
+          f"{'yes' if not bad else 'NO: ' + ' | '.join(bad)}")
     if failed:
         print(f"Failed: {', '.join(failed)}")
     for key, p in profiles.items():

@@ -34,18 +34,21 @@ void print_support(const Graph& g) {
   for (const Node* n : nodes) {
     const bool fp32 = cpu.supports(*n, Precision::kFp32);
     const bool q = fp32 && int8_quantizable(*n);
+    const bool passthrough = fp32 && !q && int8_resizable(n);  // int8 between int8 convs (fuse_requantize)
     const bool b = fp32 && native_bf16 && bf16_markable(*n);
     unsupported += !fp32;
     int8 += q;
     bf16 += b;
     std::cout << "    " << std::left << std::setw(18) << n->op_type << std::right << " "
               << (fp32 ? "fp32" : "NO  ") << " | "
-              << (!fp32 ? "NO           " : q ? "int8         " : "float in int8") << " | "
+              << (!fp32 ? "NO           " : q ? "int8         " : passthrough ? "int8 between " : "float in int8")
+              << " | "
               << (!fp32 ? "NO     " : b ? "bf16   " : "as fp32") << "  " << n->name << "\n";
   }
   std::cout << "  " << nodes.size() << " nodes: " << nodes.size() - static_cast<size_t>(unsupported)
             << " run on cpu, " << unsupported << " unsupported; " << int8
-            << " run in int8 in an int8 stage (given calibration scales), the rest in float there; "
+            << " run in int8 in an int8 stage (given calibration scales), resizes marked 'int8 between' run in int8 "
+               "between two int8 convs, the rest in float there; "
             << (native_bf16 ? std::to_string(bf16) + " multiply in bf16 in a bf16 stage, the rest in fp32\n"
                             : std::string("bf16 stages run as fp32 here (this CPU has no AVX-512 BF16)\n"));
 }

@@ -37,6 +37,8 @@ const Value* symmetric_int8_scale(const Node* q) {
   return s;
 }
 
+}  // namespace
+
 // A Resize whose int8 form computes the same blend: nearest or linear (cubic overshoots and would saturate),
 // no extrapolation, only X computed at run time.
 bool int8_resizable(const Node* n) {
@@ -46,6 +48,8 @@ bool int8_resizable(const Node* n) {
     if (n->input(i) && !n->input(i)->is_constant()) return false;
   return true;
 }
+
+namespace {
 
 // An int8 value like `like` (same shape), named after it.
 Value* int8_value(Graph& g, const Value* like) {

@@ -49,6 +49,8 @@ Status quantize_int8(Graph& graph, const Int8Options& options, std::vector<std::
 // tensor itself, and the Resizes run on int8 (fuse_requantize.cpp). `scales`: the calibrated ones by tensor name
 // (through Resizes the convolution's own output scale is needed).
 Status fuse_requantize(Graph& graph, const std::map<std::string, float>& scales);
+// Whether fuse_requantize can run this Resize on int8 (between an int8 convolution and an int8 reader).
+bool int8_resizable(const Node* resize);
 // Whether quantize_int8 can run `node` in int8 (given a calibrated scale for its input): a 2-D convolution or a
 // matrix product (with `matmul`) with constant float weights. Everything else runs in float in an int8 stage.
 bool int8_quantizable(const Node& node, bool matmul = true);
