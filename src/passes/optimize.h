@@ -61,5 +61,9 @@ bool int8_quantizable(const Node& node, bool matmul = true);
 // `report` (optional) gets the overrides and a summary line.
 bool bf16_markable(const Node& node);
 Status mark_bf16(Graph& graph, const std::set<std::string>& keep_float, std::vector<std::string>* report);
+// After mark_bf16 (bf16_dataflow.cpp): tensors a marked conv/matmul writes and only marked convs/matmuls read (as
+// data input, through reshapes/transposes) become bf16. Returns how many writers' tensors changed; `touched`
+// (optional) gets the names of the writers and readers, whose kernels must then run bf16.
+int bf16_dataflow(Graph& graph, std::set<std::string>* touched);
 
 }  // namespace tandem

@@ -23,6 +23,8 @@ std::unique_ptr<Kernel> make_tactic(const std::string& name, const OpContext& ct
   const bool bf16 = !int8 && bf16_compute(*ctx.node) && onednn_native_bf16();
   if (name == "onednn_blocked") return make_onednn_conv(/*blocked_io=*/true);
   if (name == "onednn_plain") return make_onednn_conv(/*blocked_io=*/false);
+  if (name == "direct" && (ctx.in(0).dtype == DType::kBFloat16 || ctx.out(0).dtype == DType::kBFloat16))
+    return nullptr;  // float32 or int8 only
   if (name == "direct") {
     std::unique_ptr<Kernel> nchw = make_conv2d_f32_nchw_direct(ctx);
     return nchw ? std::move(nchw) : make_conv2d_nhwc_direct(ctx);
@@ -43,7 +45,11 @@ std::unique_ptr<Kernel> make_cpu_conv(const OpContext& node_ctx, const std::stri
   if (int8 && !(node_ctx.in(kInt8XScale).constant && node_ctx.in(kInt8W).constant && node_ctx.in(kInt8WScale).constant))
     return nullptr;
   // An int8 node's geometry and operands, as the float op sees them.
-  const OpContext ctx = int8 ? int8_as_float_context(node_ctx, node_ctx.in(kInt8W).constant) : node_ctx;
+  OpContext ctx = int8 ? int8_as_float_context(node_ctx, node_ctx.in(kInt8W).constant) : node_ctx;
+  // bf16 tensors (bf16_dataflow.cpp) only where the node may multiply in bf16; the bf16 tactics take them.
+  const bool bf16_io = ctx.in(0).dtype == DType::kBFloat16 || ctx.out(0).dtype == DType::kBFloat16;
+  if (bf16_io && !(bf16_compute(n) && onednn_native_bf16())) return nullptr;
+  if (ctx.in(0).dtype == DType::kBFloat16) ctx.inputs[0].dtype = DType::kFloat32;  // the float view's geometry
   if (ctx.in(0).dtype != DType::kFloat32 || ctx.in(0).shape.size() != 4) return nullptr;
   if (!conv_geometry(ctx).is_ok()) return nullptr;
   if (!ctx.in(1).constant || (ctx.has_input(2) && !ctx.in(2).constant)) return nullptr;

@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <sched.h>
 
+#include "backends/cpu/bf16_dataflow_choice.h"
 #include "backends/cpu/cpu_engine.h"
 #include "backends/cpu/onednn_common.h"
 #include "ops/op_registry.h"
@@ -84,6 +85,9 @@ Result<CompiledStage> CpuUnit::compile(const Graph& graph, const CompileOptions&
   out.graph->compact();
   TANDEM_ASSIGN_OR_RETURN(out.engine, CpuEngine::build(*out.graph, eo));
   if (out.precision == Precision::kBf16) {
+    // Then the same stage with bf16 tensors between its bf16 layers, kept if faster (the count below is the kept
+    // build's).
+    TANDEM_RETURN_IF_ERROR(choose_bf16_dataflow(out, eo));
     // bf16 is allowed, not imposed: each marked node's timed tactic search kept whichever of fp32 and bf16 was
     // faster here, so say how that came out.
     int bf16_kernels = 0, marked = 0;

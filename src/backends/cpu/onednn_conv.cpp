@@ -34,7 +34,11 @@ class OnednnConv final : public Kernel {
   Status prepare_or_throw(const OpContext& node_ctx) {
     // FusedConvInt8: int8 X and W; the geometry and the rest come from the float op's view of the node.
     int8_ = node_ctx.node->op_type == "FusedConvInt8";
-    const OpContext ctx = int8_ ? int8_as_float_context(node_ctx, nullptr) : node_ctx;
+    // bf16 dataflow (bf16_dataflow.cpp): X arrives, or Y leaves, as bf16 itself; only the bf16 kernel takes it.
+    // The geometry comes from the float view.
+    const bool x_bf16 = node_ctx.in(0).dtype == DType::kBFloat16, y_bf16 = node_ctx.out(0).dtype == DType::kBFloat16;
+    OpContext ctx = int8_ ? int8_as_float_context(node_ctx, nullptr) : node_ctx;
+    if (x_bf16) ctx.inputs[0].dtype = DType::kFloat32;
     const Shape& w = ctx.in(1).shape;
     TANDEM_ASSIGN_OR_RETURN(ConvGeometry g, conv_geometry(ctx));
     TANDEM_CHECK_OR_RETURN(g.window.rank() == 2, kUnsupported, "only 2-D convolutions");
@@ -74,12 +78,16 @@ class OnednnConv final : public Kernel {
     // when they are packed; the products accumulate in fp32 and the destination stays fp32.
     TANDEM_CHECK_OR_RETURN(!bf16_ || (!int8_ && onednn_native_bf16()), kUnsupported,
                            "bf16 convolution needs a float node and native bf16");
+    TANDEM_CHECK_OR_RETURN(bf16_ || (!x_bf16 && !y_bf16), kUnsupported, "bf16 tensors need the bf16 kernel");
+    TANDEM_CHECK_OR_RETURN(!y_bf16 || !has_sum_, kUnsupported, "a residual needs an fp32 destination");
     const memory::data_type src_dt =
-        !int8_ ? memory::data_type::f32 : (x_unsigned_ ? memory::data_type::u8 : memory::data_type::s8);
+        x_bf16 ? memory::data_type::bf16
+               : !int8_ ? memory::data_type::f32 : (x_unsigned_ ? memory::data_type::u8 : memory::data_type::s8);
     const memory::data_type wei_dt = int8_ ? memory::data_type::s8 : memory::data_type::f32;
     const memory::data_type math_dt = bf16_ ? memory::data_type::bf16 : src_dt;
     memory::desc src_plain = user_desc(g.batch, g.in_channels, win.in, g.src_channels_last, src_dt);
-    const memory::data_type dst_dt = requantized ? memory::data_type::s8 : memory::data_type::f32;
+    const memory::data_type dst_dt =
+        requantized ? memory::data_type::s8 : y_bf16 ? memory::data_type::bf16 : memory::data_type::f32;
     memory::desc dst_md = user_desc(g.batch, g.out_channels, win.out, g.dst_channels_last, dst_dt);
     memory::desc src_md = blocked_io_ ? memory::desc(src_plain.dims(), math_dt, any)
                           : bf16_     ? user_desc(g.batch, g.in_channels, win.in, g.src_channels_last, math_dt)

@@ -51,9 +51,13 @@ class OnednnMatMul final : public Kernel {
     // product, a constant B once when it is packed; the products accumulate in fp32 and Y stays fp32.
     TANDEM_CHECK_OR_RETURN(!bf16_ || (!int8_ && onednn_native_bf16()), kUnsupported,
                            "bf16 matmul needs a float node and native bf16");
+    // bf16 dataflow (bf16_dataflow.cpp): A arrives, or Y leaves, as bf16 itself; only the bf16 kernel takes it.
+    a_bf16_ = ctx.in(0).dtype == DType::kBFloat16;
+    const bool y_bf16 = ctx.out(0).dtype == DType::kBFloat16;
+    TANDEM_CHECK_OR_RETURN(bf16_ || (!a_bf16_ && !y_bf16), kUnsupported, "bf16 tensors need the bf16 kernel");
     const memory::data_type math_dt = memory::data_type::bf16;
     memory::desc a_md = plain_desc(a, bf16_ ? math_dt : a_dt);
-    memory::desc y_md = plain_f32_desc(y);
+    memory::desc y_md = y_bf16 ? plain_desc(y, math_dt) : plain_f32_desc(y);
     memory::desc b_md = const_b_ ? memory::desc(memory::dims(b.begin(), b.end()), bf16_ ? math_dt : b_dt,
                                                 memory::format_tag::any)
                                  : plain_desc(b, bf16_ ? math_dt : memory::data_type::f32);
@@ -86,8 +90,12 @@ class OnednnMatMul final : public Kernel {
     call_.args[DNNL_ARG_DST] = memory(pd.dst_desc(), onednn_engine(), nullptr);
     if (bf16_) {
       call_.impl += "+bf16";
-      a_.init(a, pd.src_desc());
-      call_.args[DNNL_ARG_SRC] = a_.converted;
+      if (a_bf16_) {
+        call_.args[DNNL_ARG_SRC] = memory(pd.src_desc(), onednn_engine(), nullptr);
+      } else {
+        a_.init(a, pd.src_desc());
+        call_.args[DNNL_ARG_SRC] = a_.converted;
+      }
       if (!const_b_) b_.init(b, pd.weights_desc());
     } else {
       call_.args[DNNL_ARG_SRC] = memory(pd.src_desc(), onednn_engine(), nullptr);
@@ -116,7 +124,11 @@ class OnednnMatMul final : public Kernel {
 
   Status run(std::span<const Tensor> in, std::span<Tensor> out) override {
     if (bf16_) {
-      a_.convert(in[0].raw(), call_.stream);
+      if (a_bf16_) {
+        call_.bind(DNNL_ARG_SRC, in[0].raw());
+      } else {
+        a_.convert(in[0].raw(), call_.stream);
+      }
       if (!const_b_) b_.convert(in[1].raw(), call_.stream);
     } else {
       call_.bind(DNNL_ARG_SRC, in[0].raw());
@@ -148,7 +160,7 @@ class OnednnMatMul final : public Kernel {
   OnednnCall call_;
   Bf16Operand a_, b_;
   Tensor bias_;
-  bool has_bias_ = false, const_b_ = false, int8_ = false, bf16_ = false;
+  bool has_bias_ = false, const_b_ = false, int8_ = false, bf16_ = false, a_bf16_ = false;
 };
 
 }  // namespace
@@ -170,7 +182,11 @@ std::unique_ptr<Kernel> make_onednn_matmul(const OpContext& ctx, const std::stri
     return std::make_unique<OnednnMatMul>();
   }
   if (!matmul && !fused) return nullptr;
-  if (ctx.in(0).dtype != DType::kFloat32 || ctx.in(1).dtype != DType::kFloat32) return nullptr;
+  const bool bf16_io = ctx.in(0).dtype == DType::kBFloat16 || ctx.out(0).dtype == DType::kBFloat16;
+  if ((ctx.in(0).dtype != DType::kFloat32 && ctx.in(0).dtype != DType::kBFloat16) ||
+      ctx.in(1).dtype != DType::kFloat32)
+    return nullptr;
+  if (bf16_io && !(bf16_compute(n) && onednn_native_bf16())) return nullptr;
   // 1-D operands change MatMul's shape rules; oneDNN supports up to 12 dims.
   if (ctx.in(0).shape.size() < 2 || ctx.in(1).shape.size() < 2 || ctx.out(0).shape.size() > 12) return nullptr;
   if (ctx.has_input(2)) {
