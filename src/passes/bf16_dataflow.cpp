@@ -1,5 +1,5 @@
-// BF16 dataflow for a bf16 stage: a tensor that a bf16-marked convolution or matrix product writes and only
-// bf16-marked convolutions and matrix products read (as their data input, possibly through reshapes and
+// BF16 dataflow for a bf16 stage: a tensor that a bf16-marked convolution or matrix product (or a Softmax)
+// writes and only bf16-marked convolutions and matrix products read (as their data input, possibly through reshapes and
 // transposes) is stored as bf16 instead of fp32. The writer's kernel stores bf16 and the readers use it as it
 // is: no conversion pass into a bf16 copy before each product, half the bytes written and read, and a depthwise
 // conv between two linears (a transformer FFN's) can run in bf16 at all -- with fp32 tensors around it its input
@@ -21,6 +21,14 @@ using fusion::is_data_movement;
 
 bool marked(const Node* n) {
   return n && bf16_markable(*n) && n->attrs.get_string(kComputePrecisionAttr, "") == "bf16";
+}
+
+// A Softmax whose probabilities only bf16 matmuls read (attention) can store them as bf16 at no cost in
+// accuracy: the reader rounded them to bf16 anyway, in a conversion pass of its own; oneDNN's softmax computes in
+// fp32 from the fp32 scores and rounds as it stores. (LayerNorm outputs the same way measured slower: rounding in
+// a second pass over each row cost more than the readers' conversion of MTNet's narrow tokens.)
+bool bf16_output_op(const Node* n) {
+  return fusion::is_op(n, "Softmax") && n->input(0) && n->input(0)->dtype == DType::kFloat32;
 }
 
 // The values between `v` and its final readers (v itself, then the outputs of data movement), when every
@@ -49,7 +57,8 @@ std::vector<Value*> bf16_chain(const Graph& g, Value* v, std::set<Node*>& reader
 int bf16_dataflow(Graph& graph, std::set<std::string>* touched) {
   int retyped = 0;
   for (Node* p : graph.live_nodes()) {
-    if (p->dead || !marked(p)) continue;
+    if (p->dead || !(marked(p) || bf16_output_op(p))) continue;
+    if (bf16_output_op(p) && graph.opset(kOnnxDomain) < 13 && fusion::is_op(p, "Softmax")) continue;
     // A conv's residual is staged into its destination and summed there: the destination stays fp32.
     if ((fusion::is_op(p, "FusedConv", kTandemDomain)) && p->input(3)) continue;
     Value* y = p->output(0);

@@ -59,6 +59,34 @@ TEST(Bf16Dataflow, AnyOtherReaderKeepsFp32) {
   }
 }
 
+// Attention: softmax(Q K^T) V. The probabilities only the second matmul reads are stored as bf16 by the softmax
+// (that matmul rounded them to bf16 anyway); the scores stay fp32 (a softmax input in bf16 would lose accuracy).
+TEST(Bf16Dataflow, AttentionProbabilitiesAreBf16ScoresAreNot) {
+  GraphBuilder b;
+  Value* q = b.op("MatMul", {b.input("x", {1, 32, 16}), b.weights({16, 16})});
+  Value* scores = b.op("MatMul", {q, b.input("kt", {1, 16, 24})});
+  Value* p = b.op("Softmax", {scores});
+  Value* out = b.op("MatMul", {p, b.input("v", {1, 24, 16})});
+  b.output(out);
+  auto g = b.specialized();
+  auto f = g->clone();  // the fp32 reference
+  ASSERT_TRUE(mark_bf16(*g, {}, nullptr).is_ok());
+  EXPECT_EQ(bf16_dataflow(*g, nullptr), 2);
+  EXPECT_EQ(g->find_value(q->name)->dtype, DType::kBFloat16) << "Q, read only by the scores matmul as A";
+  EXPECT_EQ(g->find_value(scores->name)->dtype, DType::kFloat32);
+  EXPECT_EQ(g->find_value(p->name)->dtype, DType::kBFloat16);
+  if (!onednn_native_bf16()) return;
+  std::vector<Tensor> in{testing::random_tensor({1, 32, 16}, 1), testing::random_tensor({1, 16, 24}, 2),
+                         testing::random_tensor({1, 24, 16}, 3)};
+  Tensor want = testing::run_graph(*f, in)[0], got = testing::run_graph(*g, in)[0];
+  double err = 0, peak = 1e-9;
+  for (int64_t i = 0; i < want.numel(); ++i) {
+    err = std::max(err, double(std::fabs(got.data<float>()[i] - want.data<float>()[i])));
+    peak = std::max(peak, double(std::fabs(want.data<float>()[i])));
+  }
+  EXPECT_LT(err / peak, 3e-2);
+}
+
 // An FFN as MTNet's backbone has it: linear -> tokens as an NHWC map -> depthwise conv + GELU -> linear, all in
 // bf16 with bf16 tensors between them: within bf16 rounding of fp32.
 TEST(Bf16Dataflow, EngineMatchesFp32ToBf16Precision) {

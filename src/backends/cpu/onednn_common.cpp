@@ -79,7 +79,7 @@ bool append_activation(const Activation& act, dnnl::post_ops& ops) {
 
 Status OnednnUnary::prepare(const OpContext& ctx) {
   try {
-    dnnl::memory::desc src = tensor_desc(ctx.in(0).shape), dst = tensor_desc(ctx.out(0).shape);
+    dnnl::memory::desc src = tensor_desc(ctx.in(0).shape), dst = output_desc(ctx.out(0).shape);
     dnnl::primitive_attr attr;
     attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
     dnnl::memory::desc scratch;

@@ -88,6 +88,8 @@ class OnednnUnary : public Kernel {
   // The descriptor of input 0 and output 0 for their tensor shapes; plain row-major unless a subclass's node
   // stores them otherwise (a channels-last pool).
   virtual dnnl::memory::desc tensor_desc(const Shape& shape) const { return plain_f32_desc(shape); }
+  // Output 0's descriptor; the same as the input's unless a subclass stores another type (bf16 softmax).
+  virtual dnnl::memory::desc output_desc(const Shape& shape) const { return tensor_desc(shape); }
   OnednnCall call_;
 };
 

@@ -60,22 +60,37 @@ class OnednnEltwise final : public OnednnUnary {
   Activation act_;
 };
 
+// `bf16_dst`: the probabilities are stored as bf16 (a bf16 stage's attention, whose next matmul reads bf16:
+// bf16_dataflow.cpp), computed in fp32 from the fp32 scores and rounded once as stored (softmax_v2).
 class OnednnSoftmax final : public OnednnUnary {
  public:
-  explicit OnednnSoftmax(int axis) : axis_(axis) {}
+  OnednnSoftmax(int axis, bool bf16_dst) : axis_(axis), bf16_dst_(bf16_dst) {}
 
  protected:
-  Status create(const memory::desc& md, const memory::desc& /*dst: the same*/, const dnnl::primitive_attr& attr,
+  Status create(const memory::desc& md, const memory::desc& dst, const dnnl::primitive_attr& attr,
                 memory::desc& scratch) override {
+    if (bf16_dst_) {
+      dnnl::softmax_v2_forward::desc d(dnnl::prop_kind::forward_inference, dnnl::algorithm::softmax_accurate, md,
+                                       dst, axis_);
+      dnnl::softmax_v2_forward::primitive_desc pd(d, attr, onednn_engine());
+      call_.init(dnnl::softmax_v2_forward(pd), pd.impl_info_str());
+      call_.impl += "+bf16_out";
+      scratch = pd.scratchpad_desc();
+      return Status::ok();
+    }
     dnnl::softmax_forward::desc d(dnnl::prop_kind::forward_inference, md, axis_);
     dnnl::softmax_forward::primitive_desc pd(d, attr, onednn_engine());
     call_.init(dnnl::softmax_forward(pd), pd.impl_info_str());
     scratch = pd.scratchpad_desc();
     return Status::ok();
   }
+  memory::desc output_desc(const Shape& shape) const override {
+    return bf16_dst_ ? plain_desc(shape, memory::data_type::bf16) : plain_f32_desc(shape);
+  }
 
  private:
   int axis_;
+  bool bf16_dst_;
 };
 
 }  // namespace
@@ -98,7 +113,9 @@ std::unique_ptr<Kernel> make_onednn_softmax(const OpContext& ctx) {
   // Before opset 13 Softmax flattens [axis, rank) into one dimension; that equals a single-axis softmax
   // only when axis is the last dimension.
   if (ctx.opset < 13 && *norm != rank - 1) return nullptr;
-  return std::make_unique<OnednnSoftmax>(static_cast<int>(*norm));
+  const bool bf16_dst = ctx.out(0).dtype == DType::kBFloat16;
+  if (!bf16_dst && ctx.out(0).dtype != DType::kFloat32) return nullptr;
+  return std::make_unique<OnednnSoftmax>(static_cast<int>(*norm), bf16_dst);
 }
 
 }  // namespace tandem
