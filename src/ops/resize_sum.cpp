@@ -152,8 +152,6 @@ class ResizeSumKernel final : public Kernel {
     }
     const int64_t n = sum_.numel();
     float* s = sum_.data<float>();
-    if (z) std::copy(z, z + n, s);
-    else std::fill(s, s + n, 0.0f);
     for (int64_t t = 0; t < terms_; ++t) {
       for (int64_t i = 0; i < kTermInputs; ++i) {
         const size_t k = static_cast<size_t>(kFirstTerm + t * kTermInputs + i);
@@ -161,9 +159,17 @@ class ResizeSumKernel final : public Kernel {
       }
       TANDEM_RETURN_IF_ERROR(term_kernels_[static_cast<size_t>(t)]->run(term_args_, term_out_));
       const float* v = term_.data<float>();
-      for (int64_t i = 0; i < n; ++i) s[i] += v[i];
+      // The running sum starts as Z (or the first term): no separate copy pass.
+      const float* a = t > 0 ? s : z;
+#pragma omp parallel for num_threads(threads_) if (n > (1 << 15)) schedule(static)
+      for (int64_t i = 0; i < n; ++i) s[i] = (a ? a[i] : 0.0f) + v[i];
     }
-    store(s, n, y_scale, out[0], 0);
+    // The store in blocks across the threads (the sum above already is).
+    constexpr int64_t kBlock = 1 << 14;
+    const int64_t blocks = (n + kBlock - 1) / kBlock;
+#pragma omp parallel for num_threads(threads_) if (blocks > 1) schedule(static)
+    for (int64_t b = 0; b < blocks; ++b)
+      store(s + b * kBlock, std::min(kBlock, n - b * kBlock), y_scale, out[0], b * kBlock);
     return Status::ok();
   }
 
