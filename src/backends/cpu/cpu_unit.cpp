@@ -5,6 +5,9 @@
 #include <pthread.h>
 #include <sched.h>
 
+#include <set>
+#include <string>
+
 #include "backends/cpu/bf16_dataflow_choice.h"
 #include "backends/cpu/cpu_engine.h"
 #include "backends/cpu/onednn_common.h"
@@ -90,11 +93,15 @@ Result<CompiledStage> CpuUnit::compile(const Graph& graph, const CompileOptions&
     TANDEM_RETURN_IF_ERROR(choose_bf16_dataflow(out, eo));
     // bf16 is allowed, not imposed: each marked node's timed tactic search kept whichever of fp32 and bf16 was
     // faster here, so say how that came out.
-    int bf16_kernels = 0, marked = 0;
-    for (const Node* n : out.graph->live_nodes()) marked += bf16_compute(*n);
-    for (const StepInfo& step : out.engine->steps()) bf16_kernels += step.impl.find("+bf16") != std::string::npos;
+    int bf16_kernels = 0;
+    std::set<std::string> marked;
+    for (const Node* n : out.graph->live_nodes())
+      if (bf16_compute(*n)) marked.insert(n->name);
+    for (const StepInfo& step : out.engine->steps())
+      bf16_kernels += marked.count(step.node_name) && step.impl.find("+bf16") != std::string::npos;
     out.notes.push_back(format("unit '%s': %d of the %d marked node(s) run bf16 kernels; %d ran faster in fp32 here",
-                               spec_.name.c_str(), bf16_kernels, marked, marked - bf16_kernels));
+                               spec_.name.c_str(), bf16_kernels, static_cast<int>(marked.size()),
+                               static_cast<int>(marked.size()) - bf16_kernels));
   }
   return out;
 }
