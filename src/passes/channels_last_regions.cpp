@@ -87,8 +87,11 @@ Kind classify(const Graph& g, const Node* n) {
     if (!is_map(x) || x->dtype != DType::kFloat32 || !w || !w->is_constant() || w->shape.size() != 4)
       return Kind::kNone;
     // A conv that already reads tokens (conv_channels_last set src_layout NHWC) still writes an NCHW map the
-    // region can take; one that writes tokens is not a region's.
-    if (n->attrs.get_string("dst_layout", "NCHW") != "NCHW") return Kind::kNone;
+    // region can take. One that writes tokens (a ConvNeXt block's depthwise conv before its LayerNorm) can read the
+    // region's map and end it, keeping its token output (ends_region); not with a residual, which would have to
+    // follow that layout.
+    if (n->attrs.get_string("dst_layout", "NCHW") != "NCHW")
+      return n->num_inputs() > 3 && n->input(3) ? Kind::kNone : Kind::kConv;
     // Tandem's direct kernel beats oneDNN on these in any layout; the region ends before them, or at them when
     // the kernel can read the region's NHWC map (they then write NCHW: writes_nhwc).
     if (prefers_direct_nchw_conv(*n)) return reads_nhwc_directly(*n) ? Kind::kConv : Kind::kNone;
@@ -196,6 +199,7 @@ class RegionRewriter {
     for (Node* n : order) {
       Kind k = classify(g_, n);
       if (k != Kind::kNone) kind_[n] = k;
+      if (k == Kind::kConv && n->attrs.get_string("dst_layout", "NCHW") != "NCHW") token_writers_.insert(n);
     }
     for (auto& [n, k] : kind_) parent_[n] = n;
     for (auto& [n, k] : kind_)
@@ -227,8 +231,10 @@ class RegionRewriter {
   void unite(Node* a, Node* b) { parent_[find(a)] = find(b); }
   // A few-output conv read by Tandem's direct NHWC kernel: it reads the region's map and always writes NCHW, so
   // its readers are not joined to the region through it.
-  static bool ends_region(const Node* n) {
-    return (is_op(n, "Conv") || is_op(n, "FusedConv", kTandemDomain)) && reads_nhwc_directly(*n);
+  // So does a conv that writes transformer tokens (its output keeps that layout and its readers).
+  bool ends_region(const Node* n) const {
+    return token_writers_.count(const_cast<Node*>(n)) ||
+           ((is_op(n, "Conv") || is_op(n, "FusedConv", kTandemDomain)) && reads_nhwc_directly(*n));
   }
 
   // A conv writes NHWC only when a region member reads its output; the other members always do.
@@ -395,7 +401,8 @@ class RegionRewriter {
     }
     switch (kind_.at(n)) {
       case Kind::kConv: {
-        n->attrs.set_string("dst_layout", region_values.count(n->output(0)) ? "NHWC" : "NCHW");
+        if (!token_writers_.count(n))
+          n->attrs.set_string("dst_layout", region_values.count(n->output(0)) ? "NHWC" : "NCHW");
         if (n->op_type == "Conv") {
           Attributes attrs = n->attrs;
           Node* fused = fusion::replace_with_node(g_, {n}, "FusedConv", n->name + "/fused_conv", n->inputs,
@@ -463,6 +470,7 @@ class RegionRewriter {
 
   Graph& g_;
   std::map<Node*, Kind> kind_;
+  std::set<Node*> token_writers_;  // convs that write transformer tokens (dst_layout NHWC before the pass)
   std::map<Node*, Node*> parent_;
   std::map<Value*, Value*> nhwc_, nchw_;
   std::map<Value*, Shape> original_shape_;
