@@ -219,15 +219,10 @@ Tensor random_s8(const Shape& shape, uint32_t seed) {
   return t;
 }
 
-// FusedConvInt8: oneDNN's int8 convolution (s32 accumulation, per-channel output scales, bias, residual and
-// activation as post-ops) against the dequantize-then-float reference, for every int8 tactic. A non-negative
-// source (x_unsigned, values 0..127) is exact; a signed one loses precision on AVX2 without VNNI, where
-// oneDNN halves the weights to keep vpmaddubsw from saturating: measured 0.7-0.9 % of the peak here, 7 % for
-// the 16 -> 1 sigmoid case (one output channel, and sigmoid flattens the peak); a wrong scale would be 100 %.
-class ConvInt8VsReference : public ::testing::TestWithParam<std::tuple<ConvCase, bool, bool>> {};
-
-TEST_P(ConvInt8VsReference, EveryTacticMatches) {
-  auto [p, channels_last, x_unsigned] = GetParam();
+// A FusedConvInt8 case for `p`: int8 X (channels-last if asked; 0..127 with x_unsigned) at scale 0.03, int8
+// weights with per-channel scales in [0.002, 0.012], and the float case's bias; the inputs after that are the
+// caller's (residual, Y_scale).
+KernelCase int8_conv_case(const ConvCase& p, bool channels_last, bool x_unsigned) {
   KernelCase f = conv_case(p);
   KernelCase c;
   c.op = "FusedConvInt8";
@@ -250,6 +245,20 @@ TEST_P(ConvInt8VsReference, EveryTacticMatches) {
   c.inputs = {xq, Tensor::scalar<float>(0.03f), random_s8(p.w, 13), w_scale,
               p.bias ? random_f32({p.w[0]}, 14) : Tensor()};
   c.constant = {false, true, true, true, true};
+  return c;
+}
+
+// FusedConvInt8: oneDNN's int8 convolution (s32 accumulation, per-channel output scales, bias, residual and
+// activation as post-ops) against the dequantize-then-float reference, for every int8 tactic. A non-negative
+// source (x_unsigned, values 0..127) is exact; a signed one loses precision on AVX2 without VNNI, where
+// oneDNN halves the weights to keep vpmaddubsw from saturating: measured 0.7-0.9 % of the peak here, 7 % for
+// the 16 -> 1 sigmoid case (one output channel, and sigmoid flattens the peak); a wrong scale would be 100 %.
+class ConvInt8VsReference : public ::testing::TestWithParam<std::tuple<ConvCase, bool, bool>> {};
+
+TEST_P(ConvInt8VsReference, EveryTacticMatches) {
+  auto [p, channels_last, x_unsigned] = GetParam();
+  KernelCase f = conv_case(p);
+  KernelCase c = int8_conv_case(p, channels_last, x_unsigned);
   if (p.residual) {
     Shape z = f.inputs[3].shape();
     if (channels_last) z = {z[0], z[2], z[3], z[1]};
@@ -294,27 +303,12 @@ class ConvInt8RequantizedVsReference : public ::testing::TestWithParam<std::tupl
 
 TEST_P(ConvInt8RequantizedVsReference, EveryTacticWithinOneStep) {
   auto [p, channels_last] = GetParam();
-  KernelCase f = conv_case(p);
-  KernelCase c;
-  c.op = "FusedConvInt8";
-  c.domain = kTandemDomain;
-  c.attrs = f.attrs;
-  if (channels_last) {
-    c.attrs.set_string("src_layout", "NHWC");
-    c.attrs.set_string("dst_layout", "NHWC");
-  }
-  Shape x = p.x;
-  if (channels_last) x = {x[0], x[2], x[3], x[1]};
-  Tensor w_scale = random_f32({p.w[0]}, 11);
-  for (int64_t i = 0; i < w_scale.numel(); ++i)
-    w_scale.data<float>()[i] = 0.002f + 0.01f * std::fabs(w_scale.data<float>()[i]);
-  Tensor xq = random_s8(x, 12);
-  for (int64_t i = 0; i < xq.numel(); ++i) xq.data<int8_t>()[i] = static_cast<int8_t>(std::abs(xq.data<int8_t>()[i]));
-  c.attrs.set_int("x_unsigned", 1);
-  // Y_scale such that the largest results saturate: the clamp is part of what is checked.
-  c.inputs = {xq, Tensor::scalar<float>(0.03f), random_s8(p.w, 13), w_scale,
-              p.bias ? random_f32({p.w[0]}, 14) : Tensor(), Tensor(), Tensor::scalar<float>(0.02f)};
-  c.constant = {false, true, true, true, true, false, true};
+  KernelCase c = int8_conv_case(p, channels_last, /*x_unsigned=*/true);
+  // No residual; Y_scale such that the largest results saturate: the clamp is part of what is checked.
+  c.inputs.push_back(Tensor());
+  c.inputs.push_back(Tensor::scalar<float>(0.02f));
+  c.constant.push_back(false);
+  c.constant.push_back(true);
   std::string impl;
   EXPECT_LE(compare(c, &impl), 1.0) << "selected " << impl;
   EXPECT_EQ(impl.rfind("onednn:", 0), 0u) << impl;

@@ -88,6 +88,16 @@ inline std::vector<Tensor> run_graph(const Graph& g, const std::vector<Tensor>& 
   return outs;
 }
 
+// max |got - want| / max |want| (float32 tensors of one shape).
+inline double relative_error(const Tensor& got, const Tensor& want) {
+  double err = 0, peak = 1e-9;
+  for (int64_t i = 0; i < want.numel(); ++i) {
+    err = std::max(err, double(std::fabs(got.data<float>()[i] - want.data<float>()[i])));
+    peak = std::max(peak, double(std::fabs(want.data<float>()[i])));
+  }
+  return err / peak;
+}
+
 // Live nodes per op type.
 inline std::map<std::string, int> op_counts(const Graph& g) {
   std::map<std::string, int> counts;

@@ -15,8 +15,10 @@ namespace tandem {
 namespace {
 
 using testing::GraphBuilder;
+using testing::relative_error;
 
 Node* producer_of(Value* v) { return v->producer; }
+
 
 TEST(Bf16Dataflow, TensorsBetweenMarkedLayersBecomeBf16) {
   GraphBuilder b;
@@ -79,12 +81,7 @@ TEST(Bf16Dataflow, AttentionProbabilitiesAreBf16ScoresAreNot) {
   std::vector<Tensor> in{testing::random_tensor({1, 32, 16}, 1), testing::random_tensor({1, 16, 24}, 2),
                          testing::random_tensor({1, 24, 16}, 3)};
   Tensor want = testing::run_graph(*f, in)[0], got = testing::run_graph(*g, in)[0];
-  double err = 0, peak = 1e-9;
-  for (int64_t i = 0; i < want.numel(); ++i) {
-    err = std::max(err, double(std::fabs(got.data<float>()[i] - want.data<float>()[i])));
-    peak = std::max(peak, double(std::fabs(want.data<float>()[i])));
-  }
-  EXPECT_LT(err / peak, 3e-2);
+  EXPECT_LT(relative_error(got, want), 3e-2);
 }
 
 // An FFN as MTNet's backbone has it: linear -> tokens as an NHWC map -> depthwise conv + GELU -> linear, all in
@@ -109,13 +106,8 @@ TEST(Bf16Dataflow, EngineMatchesFp32ToBf16Precision) {
   ASSERT_GE(bf16_dataflow(*q, nullptr), 1);
   std::vector<Tensor> in{testing::random_tensor({1, 64, 16}, 5)};
   Tensor want = testing::run_graph(*g, in)[0], got = testing::run_graph(*q, in)[0];
-  double err = 0, peak = 1e-9;
-  for (int64_t i = 0; i < want.numel(); ++i) {
-    err = std::max(err, double(std::fabs(got.data<float>()[i] - want.data<float>()[i])));
-    peak = std::max(peak, double(std::fabs(want.data<float>()[i])));
-  }
-  EXPECT_LT(err / peak, 3e-2);
-  EXPECT_GT(err, 0.0) << "bit-exact with fp32: the bf16 kernels did not run";
+  EXPECT_LT(relative_error(got, want), 3e-2);
+  EXPECT_GT(relative_error(got, want), 0.0) << "bit-exact with fp32: the bf16 kernels did not run";
 }
 
 }  // namespace

@@ -16,6 +16,7 @@ using testing::GraphBuilder;
 using testing::ints_attr;
 using testing::op_counts;
 using testing::random_tensor;
+using testing::relative_error;
 using testing::run_graph;
 
 Attributes pads1() { return ints_attr("pads", {1, 1, 1, 1}); }
@@ -47,14 +48,6 @@ std::map<std::string, float> calibrate(const Graph& g, int frames = 4) {
   return cache->scales;
 }
 
-double relative_error(const Tensor& a, const Tensor& b) {
-  double err = 0, peak = 1e-9;
-  for (int64_t i = 0; i < a.numel(); ++i) {
-    err = std::max(err, double(std::fabs(a.data<float>()[i] - b.data<float>()[i])));
-    peak = std::max(peak, double(std::fabs(b.data<float>()[i])));
-  }
-  return err / peak;
-}
 
 // SegFormer's head: an upsampled map added to another (fused into one FusedResize), after ReLUs on both: the
 // conv reading the sum knows its source is >= 0 and reads it as u8.
