@@ -1,6 +1,7 @@
 // Element types. Values equal ONNX's TensorProto.DataType so import/export is a cast, not a table.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -62,6 +63,17 @@ bool dispatch_numeric(DType t, F&& f) {
     case DType::kUInt64: f(uint64_t{}); return true;
     default: return false;
   }
+}
+
+// Symmetric int8 quantisation, QuantizeLinear with a zero point of 0 (TensorRT's int8 conversion): x / scale
+// rounded to the nearest integer, ties to even, saturated to [-128, 127], NaN to 0. Inline and branch-free so
+// that loops over it vectorise: after the clamp, adding and subtracting 1.5 * 2^23 rounds to an integer in the
+// default rounding mode (exactly std::nearbyint's result for |q| < 2^22).
+inline int8_t quantize_s8(float x, float scale) {
+  float q = x / scale;
+  q = q == q ? q : 0.0f;
+  q = std::min(std::max(q, -128.0f), 127.0f);
+  return static_cast<int8_t>(static_cast<int>((q + 12582912.0f) - 12582912.0f));
 }
 
 // Half-precision conversions (IEEE fp16 and bfloat16), round-to-nearest-even.

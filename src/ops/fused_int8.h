@@ -6,7 +6,7 @@
 namespace tandem {
 
 // Input positions of FusedConvInt8 / FusedMatMulInt8. Y_scale (FusedConvInt8 only, optional): the result is
-// requantised to int8 at that scale (round to nearest even, saturated) instead of staying float.
+// requantised to int8 at that scale (quantize_s8 of core/dtype.h) instead of staying float.
 enum Int8Operand {
   kInt8X = 0,
   kInt8XScale = 1,
@@ -16,10 +16,6 @@ enum Int8Operand {
   kInt8Residual = 5,
   kInt8YScale = 6
 };
-
-// The requantisation Y_scale asks for: x / scale to the nearest integer (ties to even), saturated to int8, NaN to
-// 0 -- QuantizeLinear's definition with a zero point of 0.
-int8_t requantize_s8(float x, float scale);
 
 // The float op's view of an int8 node (FusedConv / FusedMatMul inputs: X, W, bias?, Z?), X and W typed
 // float32, W's constant `w_float` (may be null): geometry and shape rules then come from the float ops.

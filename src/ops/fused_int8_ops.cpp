@@ -8,7 +8,6 @@
 // flows from one convolution to the next without a float tensor in between. The reference kernels dequantize and run the float
 // reference, so the optimised int8 kernels (s32 accumulation) are checked against the same definition.
 #include <algorithm>
-#include <cmath>
 #include <memory>
 
 #include "ops/fused_int8.h"
@@ -18,13 +17,6 @@
 #include "ops/op_registry.h"
 
 namespace tandem {
-
-int8_t requantize_s8(float x, float scale) {
-  float q = x / scale;
-  if (q != q) return 0;
-  q = std::min(std::max(q, -128.0f), 127.0f);
-  return static_cast<int8_t>(std::nearbyint(q));  // default rounding mode: to nearest, ties to even
-}
 
 OpContext int8_as_float_context(const OpContext& ctx, const Tensor* w_float) {
   OpContext f = ctx;
@@ -121,7 +113,7 @@ class Int8ReferenceKernel final : public Kernel {
     std::vector<Tensor> y{y_};
     TANDEM_RETURN_IF_ERROR(inner_->run(args, y));
     const float ys = in[kInt8YScale].data<float>()[0];
-    for (int64_t i = 0; i < y_.numel(); ++i) out[0].data<int8_t>()[i] = requantize_s8(y_.data<float>()[i], ys);
+    for (int64_t i = 0; i < y_.numel(); ++i) out[0].data<int8_t>()[i] = quantize_s8(y_.data<float>()[i], ys);
     return Status::ok();
   }
 

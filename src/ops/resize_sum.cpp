@@ -245,15 +245,8 @@ class ResizeSumKernel final : public Kernel {
       std::copy(v, v + n, y.data<float>() + offset);
       return;
     }
-    // requantize_s8's definition, written so that it vectorises: NaN to 0, clamp, then adding and subtracting
-    // 1.5 * 2^23 rounds to the nearest integer (ties to even) in the default rounding mode.
     int8_t* q = y.data<int8_t>() + offset;
-    for (int64_t i = 0; i < n; ++i) {
-      float t = v[i] / y_scale;
-      t = t == t ? t : 0.0f;
-      t = std::min(std::max(t, -128.0f), 127.0f);
-      q[i] = static_cast<int8_t>(static_cast<int>((t + 12582912.0f) - 12582912.0f));
-    }
+    for (int64_t i = 0; i < n; ++i) q[i] = quantize_s8(v[i], y_scale);
   }
 
   Activation act_;

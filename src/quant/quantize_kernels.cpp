@@ -4,28 +4,17 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <cmath>
 
 #if defined(__AVX2__) || defined(__AVX512F__)
 #include <immintrin.h>
 #endif
 
+#include "core/dtype.h"
+
 namespace tandem {
-namespace {
-
-// NaN first (std::max would keep it), then clamp to the int8 range and round. Clamping before rounding gives the same
-// result as np.clip(np.rint(q)) because both bounds are integers and rounding is monotonic.
-inline int8_t quantize_one(float x, float scale) {
-  float q = x / scale;
-  if (q != q) return 0;
-  q = std::min(std::max(q, -128.0f), 127.0f);
-  return static_cast<int8_t>(std::nearbyint(q));  // default rounding mode: to nearest, ties to even
-}
-
-}  // namespace
 
 void quantize_f32_s8_scalar(const float* x, int8_t* y, int64_t n, float scale) {
-  for (int64_t i = 0; i < n; ++i) y[i] = quantize_one(x[i], scale);
+  for (int64_t i = 0; i < n; ++i) y[i] = quantize_s8(x[i], scale);
 }
 
 #if defined(__AVX2__)
