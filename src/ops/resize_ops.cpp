@@ -155,12 +155,7 @@ class ResizeKernel final : public Kernel {
     const int64_t c = cfg_.in_shape[rank_ - 1];
     images_ = 1;
     for (size_t d = 0; d + 3 < rank_; ++d) images_ *= cfg_.in_shape[d];
-    yoff_.resize(th.index.size());
-    for (size_t i = 0; i < th.index.size(); ++i) yoff_[i] = th.index[i] * tw.in * c;
-    xoff_.resize(tw.index.size());
-    for (size_t i = 0; i < tw.index.size(); ++i) xoff_[i] = tw.index[i] * c;
-    wy_.assign(th.weight.begin(), th.weight.end());
-    wx_.assign(tw.weight.begin(), tw.weight.end());
+    nhwc_ = nhwc_sampling(th, tw, c);
   }
 
   template <typename T>
@@ -180,10 +175,10 @@ class ResizeKernel final : public Kernel {
       a.c = c;
       a.kh = th.taps;
       a.kw = tw.taps;
-      a.yoff = yoff_.data() + oy * th.taps;
-      a.wy = wy_.data() + oy * th.taps;
-      a.xoff = xoff_.data();
-      a.wx = wx_.data();
+      a.yoff = nhwc_.yoff.data() + oy * th.taps;
+      a.wy = nhwc_.wy.data() + oy * th.taps;
+      a.xoff = nhwc_.xoff.data();
+      a.wx = nhwc_.wx.data();
       if constexpr (std::is_same_v<T, float>) {
         resize_row_nhwc_f32(a);
       } else {
@@ -371,9 +366,9 @@ class ResizeKernel final : public Kernel {
   std::vector<int64_t> chunk_lo_, chunk_hi_;
   std::vector<float> scratch_, wy_, wx_;
   Upsample2x x2_;
-  // Channels-last path state (shares wy_, wx_ and threads_ with the plane path).
+  // Channels-last path state.
   int64_t images_ = 1;
-  std::vector<int64_t> yoff_, xoff_;
+  NhwcSampling nhwc_;
 };
 
 std::unique_ptr<Kernel> make_resize_kernel() { return std::make_unique<ResizeKernel>(false); }

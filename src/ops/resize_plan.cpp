@@ -283,4 +283,13 @@ AxisTable build_axis_table(const ResizeConfig& cfg, size_t d) {
   return t;
 }
 
+NhwcSampling nhwc_sampling(const AxisTable& th, const AxisTable& tw, int64_t channels) {
+  NhwcSampling s;
+  for (int64_t i : th.index) s.yoff.push_back(i * tw.in * channels);
+  for (int64_t i : tw.index) s.xoff.push_back(i * channels);
+  s.wy.assign(th.weight.begin(), th.weight.end());
+  s.wx.assign(tw.weight.begin(), tw.weight.end());
+  return s;
+}
+
 }  // namespace tandem

@@ -51,4 +51,13 @@ struct AxisTable {
 // Builds axis `d`'s table; a table whose every position has a single tap of weight 1 is reduced to taps = 1.
 AxisTable build_axis_table(const ResizeConfig& cfg, size_t d);
 
+// The H and W tables (`th`, `tw`) of channels-last [..., H, W, C] images as element offsets and float weights:
+// per output row its th.taps input row offsets (th.index * W_in * C) and weights, per output column its tw.taps
+// column offsets (tw.index * C) and weights -- what the NHWC row kernels read.
+struct NhwcSampling {
+  std::vector<int64_t> yoff, xoff;
+  std::vector<float> wy, wx;
+};
+NhwcSampling nhwc_sampling(const AxisTable& th, const AxisTable& tw, int64_t channels);
+
 }  // namespace tandem

@@ -75,13 +75,11 @@ Status infer_resize_sum(OpContext& ctx) {
   return Status::ok();
 }
 
-// One term's channels-last sampling: per output row its input row offsets and weights, per output column the
-// same; as Resize's NHWC path builds them.
+// One term's channels-last sampling (the tables Resize's NHWC path uses) and its input's sizes.
 struct NhwcTerm {
   int kh = 1, kw = 1;
   int64_t in_image = 0, in_row = 0;  // elements of an input image and of one of its rows
-  std::vector<int64_t> yoff, xoff;
-  std::vector<float> wy, wx;
+  NhwcSampling s;
 };
 
 class ResizeSumKernel final : public Kernel {
@@ -109,10 +107,7 @@ class ResizeSumKernel final : public Kernel {
       term.kw = tw.taps;
       term.in_image = th.in * tw.in * c;
       term.in_row = tw.in * c;
-      for (int64_t i : th.index) term.yoff.push_back(i * tw.in * c);
-      for (int64_t i : tw.index) term.xoff.push_back(i * c);
-      term.wy.assign(th.weight.begin(), th.weight.end());
-      term.wx.assign(tw.weight.begin(), tw.weight.end());
+      term.s = nhwc_sampling(th, tw, c);
       nhwc_terms_.push_back(std::move(term));
     }
     if (nhwc_) {
@@ -195,8 +190,8 @@ class ResizeSumKernel final : public Kernel {
       for (int64_t t = 0; t < terms_; ++t) {
         const NhwcTerm& term = nhwc_terms_[static_cast<size_t>(t)];
         const float* image = in[static_cast<size_t>(kFirstTerm + t * kTermInputs)].data<float>() + n * term.in_image;
-        const float* wy = term.wy.data() + oy * term.kh;
-        const int64_t* yoff = term.yoff.data() + oy * term.kh;
+        const float* wy = term.s.wy.data() + oy * term.kh;
+        const int64_t* yoff = term.s.yoff.data() + oy * term.kh;
         srcs[static_cast<size_t>(t)] = image + yoff[0];
         if (term.kh == 1) continue;
         const float* r0 = image + yoff[0];
@@ -227,8 +222,8 @@ class ResizeSumKernel final : public Kernel {
           a.kw = term.kw;
           a.yoff = &kRowStart;
           a.wy = &kOne;
-          a.xoff = term.xoff.data() + ox0 * term.kw;
-          a.wx = term.wx.data() + ox0 * term.kw;
+          a.xoff = term.s.xoff.data() + ox0 * term.kw;
+          a.wx = term.s.wx.data() + ox0 * term.kw;
           resize_row_nhwc_f32(a);
           acc = chunk[next];
           next ^= 1;
