@@ -21,4 +21,7 @@ enum Int8Operand {
 // float32, W's constant `w_float` (may be null): geometry and shape rules then come from the float ops.
 OpContext int8_as_float_context(const OpContext& ctx, const Tensor* w_float);
 
+// W_q * W_scale as float32, the scale running along W's first axis (conv weights) or its last (a matmul's B).
+Tensor dequantize_weights(const Tensor& wq, const Tensor& scale, bool last_axis);
+
 }  // namespace tandem

@@ -33,6 +33,15 @@ OpContext int8_as_float_context(const OpContext& ctx, const Tensor* w_float) {
   return f;
 }
 
+Tensor dequantize_weights(const Tensor& wq, const Tensor& scale, bool last_axis) {
+  Tensor w = Tensor::make(DType::kFloat32, wq.shape());
+  const int64_t n = scale.numel(), total = wq.numel();
+  const int64_t inner = last_axis ? 1 : total / n;
+  for (int64_t i = 0; i < total; ++i)
+    w.data<float>()[i] = static_cast<float>(wq.data<int8_t>()[i]) * scale.data<float>()[(i / inner) % n];
+  return w;
+}
+
 namespace {
 
 Status check_int8_operands(const OpContext& ctx, int64_t channels_axis_size, const char* what) {
@@ -74,16 +83,6 @@ Status infer_fused_matmul_int8(OpContext& ctx) {
   TANDEM_RETURN_IF_ERROR(fused->infer(f));
   ctx.set_output(0, DType::kFloat32, f.out(0).shape);
   return Status::ok();
-}
-
-// W_q * W_scale, the scale running along `axis` of W (0 for conv weights, the last for B).
-Tensor dequantize_weights(const Tensor& wq, const Tensor& scale, bool last_axis) {
-  Tensor w = Tensor::make(DType::kFloat32, wq.shape());
-  const int64_t n = scale.numel(), total = wq.numel();
-  const int64_t inner = last_axis ? 1 : total / n;
-  for (int64_t i = 0; i < total; ++i)
-    w.data<float>()[i] = static_cast<float>(wq.data<int8_t>()[i]) * scale.data<float>()[(i / inner) % n];
-  return w;
 }
 
 // Dequantizes X (and W at build time) and runs the float op's reference kernel.

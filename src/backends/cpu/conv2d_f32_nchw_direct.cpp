@@ -55,12 +55,7 @@ class Conv2dNchwDirect final : public Kernel {
     dil_y_ = g.window.dilations[0], dil_x_ = g.window.dilations[1];
     pad_t_ = g.window.pad_begin[0], pad_l_ = g.window.pad_begin[1];
     if constexpr (kInt8) {
-      const Tensor& wq = *node_ctx.in(kInt8W).constant;
-      const Tensor& ws = *node_ctx.in(kInt8WScale).constant;
-      weights_ = Tensor::make(DType::kFloat32, wq.shape());
-      const int64_t inner = wq.numel() / cout_;
-      for (int64_t i = 0; i < wq.numel(); ++i)
-        weights_.data<float>()[i] = static_cast<float>(wq.data<int8_t>()[i]) * ws.data<float>()[i / inner];
+      weights_ = dequantize_weights(*node_ctx.in(kInt8W).constant, *node_ctx.in(kInt8WScale).constant, false);
       x_scale_ = node_ctx.in(kInt8XScale).constant->data<float>()[0];
     } else {
       weights_ = ctx.in(1).constant->clone();
