@@ -51,16 +51,6 @@ bool int8_resizable(const Node* n) {
 
 namespace {
 
-// An int8 value like `like` (same shape), named after it.
-Value* int8_value(Graph& g, const Value* like) {
-  Value* v = g.new_value(like->name + "/int8");
-  v->dtype = DType::kInt8;
-  v->has_shape = like->has_shape;
-  v->shape = like->shape;
-  v->dim_names = like->dim_names;
-  return v;
-}
-
 // Every reader of `v` an int8 layer taking it as X, whose X_scale can follow v's scale.
 bool read_only_as_int8_x(const Graph& g, const Value* v) {
   if (g.is_graph_output(v) || v->consumers.empty()) return false;
@@ -91,9 +81,7 @@ bool fuse(Graph& g, Node* q, const std::map<std::string, float>& scales) {
     g.remove_node(q);
     std::vector<Value*> inputs = conv->inputs;
     inputs[1] = scale;
-    Attributes attrs = conv->attrs;
-    Node* sum = fusion::replace_with_node(g, {conv}, "ResizeSum", conv->name, std::move(inputs), out, kTandemDomain);
-    sum->attrs = std::move(attrs);
+    fusion::rebuild_node(g, conv, std::move(inputs), out);
     return true;
   }
   if (!is_op(conv, "FusedConvInt8", kTandemDomain) || sole_consumer(g, v) != reader) return false;
@@ -112,20 +100,14 @@ bool fuse(Graph& g, Node* q, const std::map<std::string, float>& scales) {
   std::vector<Value*> inputs = conv->inputs;
   inputs.resize(kInt8YScale + 1, nullptr);
   inputs[kInt8YScale] = scale;
-  Value* y = resizes.empty() ? out : int8_value(g, v);
-  Attributes attrs = conv->attrs;
-  Node* requantized = fusion::replace_with_node(g, {conv}, "FusedConvInt8", conv->name, std::move(inputs), y,
-                                                kTandemDomain);
-  requantized->attrs = std::move(attrs);
+  Value* y = resizes.empty() ? out : fusion::value_like(g, v, v->name + "/int8", DType::kInt8);
+  fusion::rebuild_node(g, conv, std::move(inputs), y);
   for (size_t i = resizes.size(); i-- > 0;) {
     Node* r = resizes[i];
-    Value* o = i == 0 ? out : int8_value(g, r->output(0));
+    Value* o = i == 0 ? out : fusion::value_like(g, r->output(0), r->output(0)->name + "/int8", DType::kInt8);
     std::vector<Value*> rin = r->inputs;
     rin[0] = y;
-    Attributes rattrs = r->attrs;
-    const std::string domain = r->domain;
-    Node* nr = fusion::replace_with_node(g, {r}, "Resize", r->name, std::move(rin), o, domain.c_str());
-    nr->attrs = std::move(rattrs);
+    fusion::rebuild_node(g, r, std::move(rin), o);
     y = o;
   }
   return true;

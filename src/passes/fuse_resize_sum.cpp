@@ -71,16 +71,17 @@ Sum collect(const Graph& g, Node* top) {
   return s;
 }
 
-Node* make_sum(Graph& g, const Sum& s, Value* z, Value* out, const Node* attrs_from, const std::string& name) {
-  std::vector<Value*> inputs{z, nullptr};
+// The chain as one ResizeSum computing `out`, with the outermost node's sampling attributes.
+void make_sum(Graph& g, const Sum& s, Value* out) {
+  const Node* top = s.nodes.front();
+  std::vector<Value*> inputs{s.z, nullptr};
   inputs.insert(inputs.end(), s.terms.begin(), s.terms.end());
   Attributes attrs;
   for (const char* k : kSamplingAttrs)
-    if (const Attribute* a = attrs_from->attrs.find(k)) attrs.set(k, *a);
-  std::vector<Node*> old = s.nodes;
-  Node* r = fusion::replace_with_node(g, old, "ResizeSum", name, std::move(inputs), out, kTandemDomain);
+    if (const Attribute* a = top->attrs.find(k)) attrs.set(k, *a);
+  const std::string name = top->name + "/sum";
+  Node* r = fusion::replace_with_node(g, s.nodes, "ResizeSum", name, std::move(inputs), out, kTandemDomain);
   r->attrs = std::move(attrs);
-  return r;
 }
 
 // Step 1 on every outermost FusedResize of a chain.
@@ -95,7 +96,7 @@ void collapse_chains(Graph& g) {
       continue;
     Sum s = collect(g, n);
     if (s.nodes.empty()) continue;
-    make_sum(g, s, s.z, out, n, n->name + "/sum");
+    make_sum(g, s, out);
   }
 }
 
@@ -111,29 +112,19 @@ void absorb_conv_residuals(Graph& g) {
     Value* y = conv->output(0);
     if (!y || y->dtype != DType::kFloat32) continue;
     // The conv without residual or activation writes its own value...
-    Value* p = g.new_value(y->name + "/conv");
-    p->dtype = y->dtype;
-    p->has_shape = y->has_shape;
-    p->shape = y->shape;
-    p->dim_names = y->dim_names;
-    Attributes conv_attrs = conv->attrs;
-    const std::string act = conv_attrs.get_string("activation", "");
-    const std::vector<float> params = conv_attrs.get_floats("activation_params");
-    conv_attrs.erase("activation");
-    conv_attrs.erase("activation_params");
+    Value* p = fusion::value_like(g, y, y->name + "/conv", y->dtype);
+    const std::string act = conv->attrs.get_string("activation", "");
+    const std::vector<float> params = conv->attrs.get_floats("activation_params");
     std::vector<Value*> conv_in(conv->inputs.begin(), conv->inputs.begin() + 3);
-    const std::string conv_name = conv->name;
-    Node* plain = fusion::replace_with_node(g, {conv}, "FusedConv", conv_name, std::move(conv_in), p, kTandemDomain);
-    plain->attrs = std::move(conv_attrs);
+    Node* plain = fusion::rebuild_node(g, conv, std::move(conv_in), p);
+    plain->attrs.erase("activation");
+    plain->attrs.erase("activation_params");
     // ...and the sum adds it as Z, then applies the activation.
     std::vector<Value*> inputs = sum->inputs;
     inputs[0] = p;
-    Attributes attrs = sum->attrs;
-    if (!act.empty()) attrs.set_string("activation", act);
-    if (!params.empty()) attrs.set_floats("activation_params", params);
-    const std::string sum_name = sum->name;
-    Node* r = fusion::replace_with_node(g, {sum}, "ResizeSum", sum_name, std::move(inputs), y, kTandemDomain);
-    r->attrs = std::move(attrs);
+    Node* r = fusion::rebuild_node(g, sum, std::move(inputs), y);
+    if (!act.empty()) r->attrs.set_string("activation", act);
+    if (!params.empty()) r->attrs.set_floats("activation_params", params);
   }
 }
 

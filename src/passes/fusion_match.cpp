@@ -42,6 +42,23 @@ bool is_channel_vector(const Value* v, int64_t n, size_t rank, DType dtype) {
   return true;
 }
 
+Value* value_like(Graph& graph, const Value* like, const std::string& hint, DType dtype) {
+  Value* v = graph.new_value(hint);
+  v->dtype = dtype;
+  v->has_shape = like->has_shape;
+  v->shape = like->shape;
+  v->dim_names = like->dim_names;
+  return v;
+}
+
+Node* rebuild_node(Graph& graph, Node* n, std::vector<Value*> inputs, Value* output) {
+  Attributes attrs = n->attrs;
+  const std::string op_type = n->op_type, name = n->name, domain = n->domain;
+  Node* rebuilt = replace_with_node(graph, {n}, op_type, name, std::move(inputs), output, domain.c_str());
+  rebuilt->attrs = std::move(attrs);
+  return rebuilt;
+}
+
 Value* as_channel_vector(Graph& graph, Value* v) {
   if (v->shape.size() == 1) return v;
   Value* flat = graph.new_value(v->name + "/flat");

@@ -49,6 +49,12 @@ Value* as_channel_vector(Graph& graph, Value* v);
 std::optional<Activation> activation_of(const Graph& graph, const Node* n, const Value* v);
 void set_activation(Attributes& attrs, const Activation& act);
 
+// A new value with `like`'s shape (and dimension names) and `dtype`, its name derived from `hint`.
+Value* value_like(Graph& graph, const Value* like, const std::string& hint, DType dtype);
+
+// `n` again -- the same op, name, domain and attributes -- reading `inputs` and writing `output`; returns it.
+Node* rebuild_node(Graph& graph, Node* n, std::vector<Value*> inputs, Value* output);
+
 // Removes `old_nodes` and adds one node computing `output`, the pattern's last value, so that its consumers
 // and its place among the graph outputs carry over unchanged. Trailing omitted inputs are dropped.
 Node* replace_with_node(Graph& graph, const std::vector<Node*>& old_nodes, std::string op_type, std::string name,

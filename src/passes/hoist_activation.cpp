@@ -38,10 +38,7 @@ Status hoist_activation(Graph& graph) {
     Value* out = act->output(0);
     Node* top = chain.back();
     Node* bottom = chain.front();
-    Value* hoisted = graph.new_value(v->name + "/act");
-    hoisted->dtype = v->dtype;
-    hoisted->has_shape = true;
-    hoisted->shape = v->shape;
+    Value* hoisted = fusion::value_like(graph, v, v->name + "/act", v->dtype);
     std::vector<Value*> act_inputs = act->inputs;
     act_inputs[0] = v;
     Attributes attrs = act->attrs;

@@ -158,10 +158,7 @@ class Quantizer {
     if (!s) return false;
     scale = constant_value(g_, x->name + "/scale", Tensor::scalar<float>(*s));
     Value* zero = constant_value(g_, x->name + "/zero_point", Tensor::scalar<int8_t>(0));
-    xq = g_.new_value(x->name + "/int8");
-    xq->dtype = DType::kInt8;
-    xq->has_shape = true;
-    xq->shape = x->shape;
+    xq = fusion::value_like(g_, x, x->name + "/int8", DType::kInt8);
     g_.add_node("QuantizeLinear", x->name + "/quantize", {x, scale, zero}, {xq});
     quantized_[x] = {xq, scale};
     return true;
