@@ -27,8 +27,11 @@ bool marked(const Node* n) {
 // accuracy: the reader rounded them to bf16 anyway, in a conversion pass of its own; oneDNN's softmax computes in
 // fp32 from the fp32 scores and rounds as it stores. (LayerNorm outputs the same way measured slower: rounding in
 // a second pass over each row cost more than the readers' conversion of MTNet's narrow tokens.)
-bool bf16_output_op(const Node* n) {
-  return fusion::is_op(n, "Softmax") && n->input(0) && n->input(0)->dtype == DType::kFloat32;
+// Opset 13 and later only: before it Softmax flattens the trailing axes, which oneDNN's kernel takes only for the
+// last axis.
+bool bf16_output_op(const Graph& g, const Node* n) {
+  return fusion::is_op(n, "Softmax") && g.opset(kOnnxDomain) >= 13 && n->input(0) &&
+         n->input(0)->dtype == DType::kFloat32;
 }
 
 // The values between `v` and its final readers (v itself, then the outputs of data movement), when every
@@ -57,10 +60,9 @@ std::vector<Value*> bf16_chain(const Graph& g, Value* v, std::set<Node*>& reader
 int bf16_dataflow(Graph& graph, std::set<std::string>* touched) {
   int retyped = 0;
   for (Node* p : graph.live_nodes()) {
-    if (p->dead || !(marked(p) || bf16_output_op(p))) continue;
-    if (bf16_output_op(p) && graph.opset(kOnnxDomain) < 13 && fusion::is_op(p, "Softmax")) continue;
+    if (p->dead || !(marked(p) || bf16_output_op(graph, p))) continue;
     // A conv's residual is staged into its destination and summed there: the destination stays fp32.
-    if ((fusion::is_op(p, "FusedConv", kTandemDomain)) && p->input(3)) continue;
+    if (fusion::is_op(p, "FusedConv", kTandemDomain) && p->input(3)) continue;
     Value* y = p->output(0);
     if (!y || y->dtype != DType::kFloat32) continue;
     std::set<Node*> readers;
