@@ -124,6 +124,29 @@ KernelCase conv_case(const ConvCase& p) {
   return c;
 }
 
+// oneDNN's Winograd kernel where oneDNN offers it for the node's geometry, else nullptr (compare yields -1).
+std::unique_ptr<Kernel> winograd_if_offered(const OpContext& ctx) {
+  std::unique_ptr<Kernel> k = make_onednn_conv(/*blocked_io=*/true, /*bf16=*/false, /*winograd=*/true);
+  return k->prepare(ctx).is_ok() ? std::move(k) : nullptr;
+}
+
+bool winograd_geometry(const ConvCase& p) {
+  return p.w[2] == 3 && p.w[3] == 3 && p.stride == 1 && p.dilation == 1 && p.group == 1;
+}
+
+// Checks oneDNN's Winograd kernel on case `p` (`c` built from it): offered exactly for 3x3, stride 1, undilated,
+// ungrouped convolutions with no activation or ReLU (its only eltwise post-op in oneDNN 2.6), within 1e-5.
+void expect_winograd(const KernelCase& c, const ConvCase& p) {
+  std::string impl;
+  const double winograd = compare(c, &impl, winograd_if_offered);
+  if (!winograd_geometry(p)) EXPECT_EQ(winograd, -1) << "Winograd is 3x3, stride 1, undilated only";
+  if (winograd_geometry(p) && (p.activation.empty() || p.activation == "Relu")) {
+    EXPECT_GE(winograd, 0.0) << "oneDNN offers Winograd for this case";
+    EXPECT_NE(impl.find("wino"), std::string::npos) << impl;
+  }
+  if (winograd >= 0) EXPECT_LT(winograd, 1e-5) << impl;
+}
+
 class ConvVsReference : public ::testing::TestWithParam<ConvCase> {};
 
 TEST_P(ConvVsReference, EveryTacticMatches) {
@@ -140,6 +163,7 @@ TEST_P(ConvVsReference, EveryTacticMatches) {
   if (direct >= 0) {
     EXPECT_LT(direct, 1e-5) << impl;
   }
+  expect_winograd(c, GetParam());
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -197,6 +221,7 @@ TEST_P(ConvLayoutVsReference, EveryTacticMatches) {
   if (src_last && p.w[0] <= 8 && p.group == 1 && p.x[1] % 16 == 0 && !p.residual) EXPECT_GE(nhwc_direct, 0.0);
   if (!src_last) EXPECT_EQ(nhwc_direct, -1);
   if (nhwc_direct >= 0) EXPECT_LT(nhwc_direct, 1e-5) << impl;
+  expect_winograd(c, p);
 }
 
 INSTANTIATE_TEST_SUITE_P(

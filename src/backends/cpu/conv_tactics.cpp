@@ -16,7 +16,8 @@ namespace {
 // (where oneDNN has native bf16): bf16 is a permission, as TensorRT's BF16 flag is, not an order, so a layer
 // whose fp32 kernel is faster (AVX-512 BF16 without AMX has no more multiply throughput than fp32 FMA, and the
 // conversions cost) keeps fp32.
-const char* const kTactics[] = {"onednn_blocked", "onednn_plain", "direct", "onednn_blocked_bf16", "onednn_plain_bf16"};
+const char* const kTactics[] = {"onednn_blocked", "onednn_plain", "direct", "onednn_winograd", "onednn_blocked_bf16",
+                                 "onednn_plain_bf16"};
 
 std::unique_ptr<Kernel> make_tactic(const std::string& name, const OpContext& ctx) {
   const bool int8 = ctx.node->op_type == "FusedConvInt8";
@@ -29,6 +30,10 @@ std::unique_ptr<Kernel> make_tactic(const std::string& name, const OpContext& ct
     std::unique_ptr<Kernel> nchw = make_conv2d_f32_nchw_direct(ctx);
     return nchw ? std::move(nchw) : make_conv2d_nhwc_direct(ctx);
   }
+  if (name == "onednn_winograd")  // float32 only; oneDNN says which geometries it takes
+    return int8 || bf16 || ctx.in(0).dtype != DType::kFloat32 || ctx.out(0).dtype != DType::kFloat32
+               ? nullptr
+               : make_onednn_conv(/*blocked_io=*/true, /*bf16=*/false, /*winograd=*/true);
   if (name == "onednn_blocked_bf16") return bf16 ? make_onednn_conv(/*blocked_io=*/true, /*bf16=*/true) : nullptr;
   if (name == "onednn_plain_bf16") return bf16 ? make_onednn_conv(/*blocked_io=*/false, /*bf16=*/true) : nullptr;
   return nullptr;

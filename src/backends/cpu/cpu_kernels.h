@@ -13,8 +13,9 @@ namespace tandem {
 // `tactic` (a Kernel::tactic() saved with an engine) when it is not empty.
 std::unique_ptr<Kernel> make_cpu_conv(const OpContext& ctx, const std::string& tactic = "");
 // oneDNN convolution; `blocked_io` lets oneDNN pick blocked activation layouts (reordering in and out); `bf16`
-// multiplies in bf16 with fp32 accumulation (fp32 in and out; needs native bf16).
-std::unique_ptr<Kernel> make_onednn_conv(bool blocked_io, bool bf16 = false);
+// multiplies in bf16 with fp32 accumulation (fp32 in and out; needs native bf16); `winograd` uses oneDNN's
+// Winograd algorithm (float32 3x3, stride 1, undilated; blocked layouts, so reorders in and out).
+std::unique_ptr<Kernel> make_onednn_conv(bool blocked_io, bool bf16 = false, bool winograd = false);
 // Tandem's direct NCHW convolution for layers with at most 8 output channels (nullptr otherwise); float, or
 // FusedConvInt8 with a float result (int8 input dequantised as it is read).
 std::unique_ptr<Kernel> make_conv2d_f32_nchw_direct(const OpContext& ctx);
