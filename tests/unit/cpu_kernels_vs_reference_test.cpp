@@ -388,7 +388,12 @@ INSTANTIATE_TEST_SUITE_P(Matrix, OnednnMatMulVsReference,
                                            MatMulCase{{17, 33}, {33, 9}, true, false, "Relu"},
                                            MatMulCase{{1, 49, 320}, {320, 64}, true, true, "Silu"},
                                            MatMulCase{{1, 2, 64, 16}, {1, 2, 16, 48}, false, false, "", 0.25f},
-                                           MatMulCase{{8, 16}, {16, 8}, true, false, "Relu", -1.5f}));
+                                           MatMulCase{{8, 16}, {16, 8}, true, false, "Relu", -1.5f},
+                                           // batch dimensions folded into M (B has none of its own):
+                                           // ConvNeXt's Linear on [N, H, W, C], batch 2, a rank-3 B of batch 1
+                                           MatMulCase{{1, 7, 7, 96}, {96, 64}, true, true, "Gelu"},
+                                           MatMulCase{{2, 3, 5, 16}, {16, 24}, true, false, ""},
+                                           MatMulCase{{2, 5, 16}, {1, 16, 8}, false, false, "", 0.5f}));
 
 // FusedMatMulInt8 (a Linear layer in int8: s8 or u8 A, per-column s8 B, bias and activation) on oneDNN against
 // the dequantize-then-float reference; unsigned sources exact, signed within AVX2's halved-weight error.
