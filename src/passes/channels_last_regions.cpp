@@ -127,6 +127,10 @@ Kind classify(const Graph& g, const Node* n) {
   if (!is_map(x)) return Kind::kNone;
   if (op == "Resize") {
     if (n->attrs.has("axes")) return Kind::kNone;
+    // An upsampling Resize that makes a graph output (a segmentation model's logits brought to the input size)
+    // stays NCHW: the region then hands over its small map instead of transposing the large result (LR-ASPP at
+    // 256x256: 21x32x32 instead of 21x256x256).
+    if (g.is_graph_output(y) && shape_numel(y->shape) > shape_numel(x->shape)) return Kind::kNone;
     for (int i = 1; i < n->num_inputs(); ++i)
       if (!constant_or_absent(n->input(i))) return Kind::kNone;
     return Kind::kResize;

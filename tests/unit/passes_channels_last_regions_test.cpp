@@ -103,6 +103,28 @@ TEST(ChannelsLastRegions, ResizeAndOutsideSkip) {
   EXPECT_EQ(resize->output(0)->shape, (Shape{1, 8, 10, 16}));
 }
 
+// A segmentation head's logits upsampled to the input size as the graph output: the Resize stays NCHW, so the
+// region hands over the small map (its last conv writes NCHW itself) instead of transposing the large result.
+TEST(ChannelsLastRegions, UpsampledGraphOutputStaysNchw) {
+  GraphBuilder b;
+  Value* x = b.input("x", {1, 8, 6, 5});
+  Value* f = b.op("Relu", {b.op("Conv", {x, b.weights({16, 8, 3, 3}), b.weights({16})}, conv3x3())});
+  f = b.op("Relu", {b.op("Conv", {f, b.weights({16, 1, 3, 3}), b.weights({16})}, conv3x3(16))});
+  Value* logits = b.op("Conv", {f, b.weights({5, 16, 1, 1}), b.weights({5})});
+  Attributes linear;
+  linear.set_string("mode", "linear");
+  Value* roi = b.constant(Tensor::from_vector<float>({0}, {}));
+  b.output(b.op("Resize", {logits, roi, b.constant(Tensor::from_vector<float>({4}, {1, 1, 8, 8}))}, linear));
+  auto g = b.specialized();
+  auto done = fuse_and_compare(*g, {channels_last_regions});
+  EXPECT_EQ(op_counts(*done)["Transpose"], 0);
+  Node* resize = testing::only_node(*done, "Resize");
+  ASSERT_NE(resize, nullptr);
+  EXPECT_EQ(resize->input(0)->shape, (Shape{1, 5, 6, 5}));
+  EXPECT_EQ(layout(conv_named(*done, "Conv4"), "dst_layout"), "NCHW");
+  EXPECT_EQ(layout(conv_named(*done, "Conv2"), "dst_layout"), "NHWC");
+}
+
 // Concat along channels and a ReduceMean over H and W, change their axes; a graph output inside the
 // region keeps its NCHW value and name.
 TEST(ChannelsLastRegions, ConcatSplitReduceAndGraphOutputInside) {
