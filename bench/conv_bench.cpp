@@ -86,8 +86,8 @@ void run_tactic(benchmark::State& state, const Geometry& geo, const Maker& make)
 
 int register_all() {
   const std::pair<const char*, Maker> tactics[] = {
-      {"onednn_blocked", [](const OpContext&) { return make_onednn_conv(true); }},
-      {"onednn_plain", [](const OpContext&) { return make_onednn_conv(false); }},
+      {"onednn_blocked", [](const OpContext&) { return make_onednn_conv({.blocked_io = true}); }},
+      {"onednn_plain", [](const OpContext&) { return make_onednn_conv({.blocked_io = false}); }},
       {"direct", make_conv2d_f32_nchw_direct},
   };
   for (const Geometry& geo : kGeometries)

@@ -126,7 +126,7 @@ KernelCase conv_case(const ConvCase& p) {
 
 // oneDNN's Winograd kernel where oneDNN offers it for the node's geometry, else nullptr (compare yields -1).
 std::unique_ptr<Kernel> winograd_if_offered(const OpContext& ctx) {
-  std::unique_ptr<Kernel> k = make_onednn_conv(/*blocked_io=*/true, /*bf16=*/false, /*winograd=*/true);
+  std::unique_ptr<Kernel> k = make_onednn_conv({.winograd = true});
   return k->prepare(ctx).is_ok() ? std::move(k) : nullptr;
 }
 
@@ -154,9 +154,9 @@ TEST_P(ConvVsReference, EveryTacticMatches) {
   std::string impl;
   EXPECT_LT(compare(c, &impl), 1e-5) << "selected " << impl;
   EXPECT_NE(impl, "reference");
-  EXPECT_LT(compare(c, &impl, [](const OpContext&) { return make_onednn_conv(true); }), 1e-5) << impl;
+  EXPECT_LT(compare(c, &impl, [](const OpContext&) { return make_onednn_conv({.blocked_io = true}); }), 1e-5) << impl;
   EXPECT_EQ(impl.rfind("onednn:", 0), 0u) << "expected a oneDNN kernel, got " << impl;
-  EXPECT_LT(compare(c, &impl, [](const OpContext&) { return make_onednn_conv(false); }), 1e-5) << impl;
+  EXPECT_LT(compare(c, &impl, [](const OpContext&) { return make_onednn_conv({.blocked_io = false}); }), 1e-5) << impl;
   double direct = compare(c, &impl, make_conv2d_f32_nchw_direct);
   bool few_out = GetParam().w[0] <= 8 && GetParam().group == 1 && GetParam().stride == 1;
   EXPECT_EQ(direct >= 0, few_out) << "the direct kernel applies exactly to group 1, x-stride 1, <= 8 outputs";
@@ -164,6 +164,19 @@ TEST_P(ConvVsReference, EveryTacticMatches) {
     EXPECT_LT(direct, 1e-5) << impl;
   }
   expect_winograd(c, GetParam());
+  // The activation applied after the convolution (a tactic for Silu, Gelu, Sigmoid), both layouts.
+  const std::string& act = GetParam().activation;
+  if (act == "Silu" || act == "Gelu" || act == "Sigmoid") {
+    for (bool blocked : {true, false}) {
+      EXPECT_LT(compare(c, &impl,
+                        [blocked](const OpContext&) {
+                          return make_onednn_conv({.blocked_io = blocked, .activation_after = true});
+                        }),
+                1e-5)
+          << impl;
+      EXPECT_NE(impl.find("+act_after"), std::string::npos) << impl;
+    }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -211,8 +224,8 @@ TEST_P(ConvLayoutVsReference, EveryTacticMatches) {
   c.attrs.set_string("dst_layout", dst_last ? "NHWC" : "NCHW");
   std::string impl;
   EXPECT_LT(compare(c, &impl), 1e-5) << "selected " << impl;
-  EXPECT_LT(compare(c, &impl, [](const OpContext&) { return make_onednn_conv(true); }), 1e-5) << impl;
-  EXPECT_LT(compare(c, &impl, [](const OpContext&) { return make_onednn_conv(false); }), 1e-5) << impl;
+  EXPECT_LT(compare(c, &impl, [](const OpContext&) { return make_onednn_conv({.blocked_io = true}); }), 1e-5) << impl;
+  EXPECT_LT(compare(c, &impl, [](const OpContext&) { return make_onednn_conv({.blocked_io = false}); }), 1e-5) << impl;
   const double nchw_direct = compare(c, &impl, make_conv2d_f32_nchw_direct);
   if (src_last || dst_last) EXPECT_EQ(nchw_direct, -1) << "the NCHW direct kernel is NCHW only";
   if (nchw_direct >= 0) EXPECT_LT(nchw_direct, 1e-5) << impl;
@@ -295,7 +308,7 @@ TEST_P(ConvInt8VsReference, EveryTacticMatches) {
   EXPECT_LT(compare(c, &impl), tolerance) << "selected " << impl;
   EXPECT_TRUE(impl.rfind("onednn:", 0) == 0 || impl.rfind("direct:", 0) == 0) << impl;
   for (bool blocked : {true, false}) {
-    double err = compare(c, &impl, [blocked](const OpContext&) { return make_onednn_conv(blocked); });
+    double err = compare(c, &impl, [blocked](const OpContext&) { return make_onednn_conv({.blocked_io = blocked}); });
     EXPECT_LT(err, tolerance) << impl;
   }
   // Tandem's direct kernel (few output channels, NCHW) computes the int8 op's definition in float: exact.
@@ -338,7 +351,7 @@ TEST_P(ConvInt8RequantizedVsReference, EveryTacticWithinOneStep) {
   EXPECT_LE(compare(c, &impl), 1.0) << "selected " << impl;
   EXPECT_EQ(impl.rfind("onednn:", 0), 0u) << impl;
   for (bool blocked : {true, false}) {
-    double steps = compare(c, &impl, [blocked](const OpContext&) { return make_onednn_conv(blocked); });
+    double steps = compare(c, &impl, [blocked](const OpContext&) { return make_onednn_conv({.blocked_io = blocked}); });
     EXPECT_LE(steps, 1.0) << impl;
   }
 }
@@ -378,6 +391,12 @@ TEST_P(OnednnMatMulVsReference, Matches) {
   double err = compare(c, &impl);
   EXPECT_LT(err, 1e-5) << impl;
   EXPECT_EQ(impl.rfind("onednn:", 0), 0u) << "expected a oneDNN kernel, got " << impl;
+  // The activation applied after the product (a tactic for Gelu, Silu, Sigmoid).
+  if (p.activation == "Gelu" || p.activation == "Silu") {
+    err = compare(c, &impl, [](const OpContext& ctx) { return make_onednn_matmul(ctx, "onednn_fp32_act_after"); });
+    EXPECT_LT(err, 1e-5) << impl;
+    EXPECT_NE(impl.find("+act_after"), std::string::npos) << impl;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Matrix, OnednnMatMulVsReference,
@@ -572,8 +591,8 @@ TEST_P(Bf16VsReference, ConvolutionsAndMatMulsMultiplyInBf16) {
   // Every bf16 candidate (the tactic search may prefer an fp32 one where it is faster), and the selected kernel.
   std::vector<KernelMaker> makers;
   if (i < 5) {
-    makers = {[](const OpContext&) { return make_onednn_conv(true, true); },
-              [](const OpContext&) { return make_onednn_conv(false, true); }};
+    makers = {[](const OpContext&) { return make_onednn_conv({.blocked_io = true, .bf16 = true}); },
+              [](const OpContext&) { return make_onednn_conv({.blocked_io = false, .bf16 = true}); }};
   } else {
     makers = {[](const OpContext& ctx) { return make_onednn_matmul(ctx, "onednn_bf16"); }};
   }

@@ -2,7 +2,9 @@
 // input forms, and fused (Activation::apply / apply_inplace) == standalone op, bit for bit.
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <random>
 
@@ -272,6 +274,29 @@ TEST(ActivationFusion, FusedEqualsStandaloneBitForBit) {
   Result<Tensor> op = run1("Clip", {x, Tensor::scalar<float>(-1.5f), Tensor::scalar<float>(2.5f)});
   ASSERT_TRUE(op.is_ok());
   for (int64_t i = 0; i < x.numel(); ++i) ASSERT_EQ(op->data<float>()[i], clip->apply(x.data<float>()[i]));
+}
+
+// apply_inplace runs Sigmoid, Silu and Gelu sixteen at a time (AVX-512, elementwise_math_x16.h) and must still give
+// the scalar functions' bits over the whole range: both saturated ends, the clamps, NaN, infinities, denormals.
+TEST(ActivationFusion, VectorFormsMatchScalarEverywhere) {
+  Tensor x = grid(-120.0f, 120.0f, 240001);
+  std::vector<float> special = {NAN, -NAN, INFINITY, -INFINITY, 0.0f, -0.0f, 1e-40f, -1e-40f, 89.0f, 89.5f,
+                                -104.0f, -104.5f, 88.72f, -87.33f, 1e30f, -1e30f, 16.0f, -16.0f};
+  for (size_t i = 0; i < special.size(); ++i) x.data<float>()[i * 7] = special[i];  // spread over lanes
+  for (const char* name : {"Sigmoid", "Silu", "Gelu"}) {
+    Result<Activation> act = Activation::parse(name, {});
+    ASSERT_TRUE(act.is_ok());
+    Tensor bulk = x.clone();
+    act->apply_inplace(bulk.data<float>(), bulk.numel());
+    for (int64_t i = 0; i < x.numel(); ++i) {
+      const float want = act->apply(x.data<float>()[i]), got = bulk.data<float>()[i];
+      if (std::isnan(want)) {
+        ASSERT_TRUE(std::isnan(got)) << name << " x=" << x.data<float>()[i];
+      } else {
+        ASSERT_EQ(std::bit_cast<uint32_t>(got), std::bit_cast<uint32_t>(want)) << name << " x=" << x.data<float>()[i];
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -16,14 +16,15 @@ namespace {
 // (where oneDNN has native bf16): bf16 is a permission, as TensorRT's BF16 flag is, not an order, so a layer
 // whose fp32 kernel is faster (AVX-512 BF16 without AMX has no more multiply throughput than fp32 FMA, and the
 // conversions cost) keeps fp32.
-const char* const kTactics[] = {"onednn_blocked", "onednn_plain", "direct", "onednn_winograd", "onednn_blocked_bf16",
-                                 "onednn_plain_bf16"};
+const char* const kTactics[] = {"onednn_blocked",      "onednn_plain",      "direct",
+                                 "onednn_winograd",     "onednn_blocked_act_after", "onednn_plain_act_after",
+                                 "onednn_blocked_bf16", "onednn_plain_bf16"};
 
 std::unique_ptr<Kernel> make_tactic(const std::string& name, const OpContext& ctx) {
   const bool int8 = ctx.node->op_type == "FusedConvInt8";
   const bool bf16 = !int8 && bf16_compute(*ctx.node) && onednn_native_bf16();
-  if (name == "onednn_blocked") return make_onednn_conv(/*blocked_io=*/true);
-  if (name == "onednn_plain") return make_onednn_conv(/*blocked_io=*/false);
+  if (name == "onednn_blocked") return make_onednn_conv({.blocked_io = true});
+  if (name == "onednn_plain") return make_onednn_conv({.blocked_io = false});
   if (name == "direct" && (ctx.in(0).dtype == DType::kBFloat16 || ctx.out(0).dtype == DType::kBFloat16))
     return nullptr;  // float32 or int8 only
   if (name == "direct") {
@@ -33,9 +34,13 @@ std::unique_ptr<Kernel> make_tactic(const std::string& name, const OpContext& ct
   if (name == "onednn_winograd")  // float32 only; oneDNN says which geometries it takes
     return int8 || bf16 || ctx.in(0).dtype != DType::kFloat32 || ctx.out(0).dtype != DType::kFloat32
                ? nullptr
-               : make_onednn_conv(/*blocked_io=*/true, /*bf16=*/false, /*winograd=*/true);
-  if (name == "onednn_blocked_bf16") return bf16 ? make_onednn_conv(/*blocked_io=*/true, /*bf16=*/true) : nullptr;
-  if (name == "onednn_plain_bf16") return bf16 ? make_onednn_conv(/*blocked_io=*/false, /*bf16=*/true) : nullptr;
+               : make_onednn_conv({.winograd = true});
+  if (name == "onednn_blocked_act_after" || name == "onednn_plain_act_after") {
+    if (int8 || ctx.out(0).dtype != DType::kFloat32 || !transcendental_activation(*ctx.node)) return nullptr;
+    return make_onednn_conv({.blocked_io = name == "onednn_blocked_act_after", .activation_after = true});
+  }
+  if (name == "onednn_blocked_bf16") return bf16 ? make_onednn_conv({.blocked_io = true, .bf16 = true}) : nullptr;
+  if (name == "onednn_plain_bf16") return bf16 ? make_onednn_conv({.blocked_io = false, .bf16 = true}) : nullptr;
   return nullptr;
 }
 

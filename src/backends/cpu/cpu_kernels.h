@@ -12,10 +12,16 @@ namespace tandem {
 // Convolutions: the tactic selector, which times the variants below that accept the node, or builds only
 // `tactic` (a Kernel::tactic() saved with an engine) when it is not empty.
 std::unique_ptr<Kernel> make_cpu_conv(const OpContext& ctx, const std::string& tactic = "");
-// oneDNN convolution; `blocked_io` lets oneDNN pick blocked activation layouts (reordering in and out); `bf16`
-// multiplies in bf16 with fp32 accumulation (fp32 in and out; needs native bf16); `winograd` uses oneDNN's
-// Winograd algorithm (float32 3x3, stride 1, undilated; blocked layouts, so reorders in and out).
-std::unique_ptr<Kernel> make_onednn_conv(bool blocked_io, bool bf16 = false, bool winograd = false);
+// How a oneDNN convolution runs (conv_tactics.cpp's candidates).
+struct OnednnConvOptions {
+  bool blocked_io = true;  // oneDNN picks the activation layouts (blocked: reorders in and out), else the node's
+  bool bf16 = false;       // multiply in bf16, fp32 accumulation (fp32 in and out; needs native bf16)
+  bool winograd = false;   // the Winograd algorithm (float32 3x3, stride 1, undilated; blocked layouts)
+  // The activation by Tandem's vectorised kernel after the convolution instead of as a oneDNN post-op: oneDNN
+  // 2.6's in-kernel swish/GELU cost 2-4x what the convolution itself does on some layers.
+  bool activation_after = false;
+};
+std::unique_ptr<Kernel> make_onednn_conv(const OnednnConvOptions& options);
 // Tandem's direct NCHW convolution for layers with at most 8 output channels (nullptr otherwise); float, or
 // FusedConvInt8 with a float result (int8 input dequantised as it is read).
 std::unique_ptr<Kernel> make_conv2d_f32_nchw_direct(const OpContext& ctx);

@@ -31,6 +31,11 @@ bool onednn_native_bf16() {
 
 bool bf16_compute(const Node& node) { return node.attrs.get_string(kComputePrecisionAttr, "") == "bf16"; }
 
+bool transcendental_activation(const Node& n) {
+  const std::string act = n.attrs.get_string("activation", "");
+  return act == "Silu" || act == "Gelu" || act == "Sigmoid";
+}
+
 namespace {
 // Process-wide, not per thread: oneDNN also allocates on its OpenMP workers during an execute.
 std::atomic<int> g_execute_depth{0};

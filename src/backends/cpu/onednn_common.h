@@ -26,6 +26,11 @@ bool onednn_native_bf16();
 // Whether a precision pass marked `node` to multiply in bf16 (kComputePrecisionAttr), fp32 accumulation.
 bool bf16_compute(const Node& node);
 
+// Whether `n`'s fused activation is one whose oneDNN 2.6 post-op (an in-kernel polynomial per output block) can
+// cost as much as the convolution or product itself (Silu, Gelu, Sigmoid): for these, applying it afterwards
+// with Tandem's AVX-512 kernel (activation.h) is a tactic too.
+bool transcendental_activation(const Node& n);
+
 // Appends `act` as an eltwise post-op; false when oneDNN has no equivalent (caller falls back).
 bool append_activation(const Activation& act, dnnl::post_ops& ops);
 

@@ -19,11 +19,11 @@ using dnnl::memory;
 
 class OnednnConv final : public Kernel {
  public:
-  // `blocked_io`: let oneDNN choose activation layouts (reordering in and out); otherwise the node's own.
-  // `bf16`: multiply in bf16 (native bf16 required; prepare fails otherwise).
-  // `winograd`: oneDNN's Winograd algorithm (float 3x3, stride 1, no dilation; blocked layouts only).
-  OnednnConv(bool blocked_io, bool bf16, bool winograd)
-      : blocked_io_(blocked_io || winograd), bf16_(bf16), winograd_(winograd) {}
+  explicit OnednnConv(const OnednnConvOptions& options)
+      : blocked_io_(options.blocked_io || options.winograd),
+        bf16_(options.bf16),
+        winograd_(options.winograd),
+        activation_after_(options.activation_after) {}
 
   Status prepare(const OpContext& ctx) override {
     try {
@@ -104,7 +104,13 @@ class OnednnConv final : public Kernel {
     // The residual Z is staged into the destination before the convolution and accumulated by a `sum`
     // post-op, which works in any layout (a binary post-op would pin the destination to Z's plain layout).
     if (has_sum_) ops.append_sum(1.0f);
-    append_activation(act, ops);
+    TANDEM_CHECK_OR_RETURN(!activation_after_ || (act.kind != ActivationKind::kNone && !requantized && !y_bf16),
+                           kUnsupported, "the activation afterwards needs one and a float32 destination");
+    if (activation_after_) {
+      act_ = act;
+    } else {
+      append_activation(act, ops);
+    }
     // The output scales give the float result and the activation applies to it (most activations are not
     // scale-invariant); only then is it divided by Y_scale, as the QuantizeLinear this replaces did.
     if (requantized)
@@ -145,6 +151,7 @@ class OnednnConv final : public Kernel {
 
     call_.init(dnnl::convolution_forward(pd), pd.impl_info_str());
     if (bf16_) call_.impl += "+bf16";
+    if (activation_after_) call_.impl += "+act_after";
     if (pd.src_desc() != src_plain) {
       src_blocked_ = memory(pd.src_desc(), onednn_engine());
       src_user_ = memory(src_plain, onednn_engine(), nullptr);
@@ -185,6 +192,7 @@ class OnednnConv final : public Kernel {
       dst_user_.set_data_handle(out[0].raw());
       execute_reorder(dst_reorder_, call_.stream, dst_blocked_, dst_user_);
     }
+    if (activation_after_) act_.apply_inplace(out[0].data<float>(), out[0].numel());
     return Status::ok();
   }
 
@@ -201,9 +209,11 @@ class OnednnConv final : public Kernel {
   }
 
   OnednnCall call_;
+  Activation act_;  // applied after the convolution (activation_after_)
   Tensor bias_;
   bool blocked_io_ = true;
-  bool has_bias_ = false, has_sum_ = false, int8_ = false, x_unsigned_ = false, bf16_ = false, winograd_ = false;
+  bool has_bias_ = false, has_sum_ = false, int8_ = false, x_unsigned_ = false, bf16_ = false, winograd_ = false,
+       activation_after_ = false;
   int residual_input_ = 3;
   // Blocked-layout staging buffers, allocated once at prepare (empty when oneDNN takes plain NCHW).
   memory src_user_, src_blocked_, dst_user_, dst_blocked_;
@@ -212,8 +222,8 @@ class OnednnConv final : public Kernel {
 
 }  // namespace
 
-std::unique_ptr<Kernel> make_onednn_conv(bool blocked_io, bool bf16, bool winograd) {
-  return std::make_unique<OnednnConv>(blocked_io, bf16, winograd);
+std::unique_ptr<Kernel> make_onednn_conv(const OnednnConvOptions& options) {
+  return std::make_unique<OnednnConv>(options);
 }
 
 }  // namespace tandem
