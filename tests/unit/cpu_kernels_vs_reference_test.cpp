@@ -414,6 +414,35 @@ INSTANTIATE_TEST_SUITE_P(Matrix, OnednnMatMulVsReference,
                                            MatMulCase{{2, 3, 5, 16}, {16, 24}, true, false, ""},
                                            MatMulCase{{2, 5, 16}, {1, 16, 8}, false, false, "", 0.5f}));
 
+// One row by constant weights (a classifier head): Tandem's matrix-vector kernel, which the selector takes for
+// it; N not a multiple of its 128-column panels, K odd, batch dimensions of 1, with and without bias.
+class GemvVsReference : public ::testing::TestWithParam<MatMulCase> {};
+
+TEST_P(GemvVsReference, Matches) {
+  const MatMulCase& p = GetParam();
+  KernelCase c;
+  const bool fused = p.bias || !p.activation.empty();
+  c.op = fused ? "FusedMatMul" : "MatMul";
+  c.domain = fused ? kTandemDomain : "";
+  if (!p.activation.empty()) c.attrs.set_string("activation", p.activation);
+  c.inputs = {random_f32(p.a, 5), random_f32(p.b, 6)};
+  c.constant = {false, true};
+  if (p.bias) {
+    c.inputs.push_back(random_f32({p.b.back()}, 7));
+    c.constant.push_back(true);
+  }
+  std::string impl;
+  EXPECT_LT(compare(c, &impl, make_gemv_f32), 1e-5) << impl;
+  EXPECT_LT(compare(c, &impl), 1e-5) << impl;
+  EXPECT_EQ(impl, "gemv:panel128");
+}
+
+INSTANTIATE_TEST_SUITE_P(Matrix, GemvVsReference,
+                         ::testing::Values(MatMulCase{{1, 960}, {960, 1280}, true, true, "HardSwish"},
+                                           MatMulCase{{1, 1280}, {1280, 1000}, true, true, ""},
+                                           MatMulCase{{1, 1, 7}, {7, 5}, true, false, ""},
+                                           MatMulCase{{1, 1, 1, 33}, {33, 130}, true, true, "Relu"}));
+
 // FusedMatMulInt8 (a Linear layer in int8: s8 or u8 A, per-column s8 B, bias and activation) on oneDNN against
 // the dequantize-then-float reference; unsigned sources exact, signed within AVX2's halved-weight error.
 class OnednnMatMulInt8VsReference : public ::testing::TestWithParam<std::tuple<MatMulCase, bool>> {};

@@ -30,6 +30,9 @@ std::unique_ptr<Kernel> make_conv2d_nhwc_direct(const OpContext& ctx);
 // oneDNN matmul; for a node a bf16 stage marked, the faster of fp32 and bf16 (timed; `tactic`, when saved with
 // an engine, picks one without timing).
 std::unique_ptr<Kernel> make_onednn_matmul(const OpContext& ctx, const std::string& tactic = "");
+// Tandem's matrix-vector product for a float MatMul / FusedMatMul of one row by a constant 2-D B (nullptr
+// otherwise); make_onednn_matmul takes it for such nodes.
+std::unique_ptr<Kernel> make_gemv_f32(const OpContext& ctx);
 std::unique_ptr<Kernel> make_onednn_eltwise(const OpContext& ctx);
 std::unique_ptr<Kernel> make_onednn_softmax(const OpContext& ctx);
 // float32 MaxPool (without Indices), AveragePool, GlobalAveragePool.
