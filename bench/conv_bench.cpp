@@ -1,6 +1,7 @@
 // Google Benchmark of every convolution tactic of the CPU backend (oneDNN blocked, oneDNN plain NCHW, Tandem's
-// direct kernel) on MTNet-B0's convolution geometries at 256x512, one thread unless TANDEM_THREADS says otherwise, so a kernel change is judged on
-// the shapes that matter. Reports GFLOP/s.  [TANDEM_THREADS=2] build/bench/conv_bench [--benchmark_filter=depth_out]
+// direct kernel, oneDNN Winograd, the activation applied afterwards) on MTNet-B0's convolution geometries at
+// 256x512 and a few of the zoo's (ResNet, EfficientNet), one thread unless TANDEM_THREADS says otherwise, so a kernel
+// change is judged on the shapes that matter. Reports GFLOP/s.  [TANDEM_THREADS=2] build/bench/conv_bench [--benchmark_filter=depth_out]
 #include <benchmark/benchmark.h>
 #include <omp.h>
 
@@ -34,6 +35,10 @@ const Geometry kGeometries[] = {
     {"sr_conv_32_8x8s8_64x128_nhwc", {1, 64, 128, 32}, {32, 32, 8, 8}, 8, 0, 1, "", true},
     {"patch_embed1_32to64_3x3s2_64x128_nhwc", {1, 64, 128, 32}, {64, 32, 3, 3}, 2, 1, 1, "", true},
     {"patch_embed1_32to64_3x3s2_64x128", {1, 32, 64, 128}, {64, 32, 3, 3}, 2, 1, 1, ""},
+    {"resnet_layer1_64to64_3x3_56x56_nhwc", {1, 56, 56, 64}, {64, 64, 3, 3}, 1, 1, 1, "Relu", true},
+    {"resnet_layer3_256to256_3x3_14x14_nhwc", {1, 14, 14, 256}, {256, 256, 3, 3}, 1, 1, 1, "Relu", true},
+    {"effnet_expand_16to96_1x1_112x112_nhwc", {1, 112, 112, 16}, {96, 16, 1, 1}, 1, 0, 1, "Silu", true},
+    {"effnet_dw_32_3x3_112x112_nhwc", {1, 112, 112, 32}, {32, 1, 3, 3}, 1, 1, 32, "Silu", true},
 };
 
 using Maker = std::function<std::unique_ptr<Kernel>(const OpContext&)>;
@@ -89,6 +94,9 @@ int register_all() {
       {"onednn_blocked", [](const OpContext&) { return make_onednn_conv({.blocked_io = true}); }},
       {"onednn_plain", [](const OpContext&) { return make_onednn_conv({.blocked_io = false}); }},
       {"direct", make_conv2d_f32_nchw_direct},
+      {"onednn_winograd", [](const OpContext&) { return make_onednn_conv({.winograd = true}); }},
+      {"onednn_blocked_act_after",
+       [](const OpContext&) { return make_onednn_conv({.blocked_io = true, .activation_after = true}); }},
   };
   for (const Geometry& geo : kGeometries)
     for (const auto& [tname, make] : tactics)
