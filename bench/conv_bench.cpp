@@ -94,7 +94,8 @@ int register_all() {
       {"onednn_blocked", [](const OpContext&) { return make_onednn_conv({.blocked_io = true}); }},
       {"onednn_plain", [](const OpContext&) { return make_onednn_conv({.blocked_io = false}); }},
       {"direct", make_conv2d_f32_nchw_direct},
-      {"onednn_winograd", [](const OpContext&) { return make_onednn_conv({.winograd = true}); }},
+      {"onednn_winograd_2x3", [](const OpContext&) { return make_onednn_conv({.winograd = Winograd::kF2x3}); }},
+      {"onednn_winograd_4x3", [](const OpContext&) { return make_onednn_conv({.winograd = Winograd::kF4x3}); }},
       {"onednn_blocked_act_after",
        [](const OpContext&) { return make_onednn_conv({.blocked_io = true, .activation_after = true}); }},
   };

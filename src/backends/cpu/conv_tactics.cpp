@@ -16,9 +16,15 @@ namespace {
 // (where oneDNN has native bf16): bf16 is a permission, as TensorRT's BF16 flag is, not an order, so a layer
 // whose fp32 kernel is faster (AVX-512 BF16 without AMX has no more multiply throughput than fp32 FMA, and the
 // conversions cost) keeps fp32.
-const char* const kTactics[] = {"onednn_blocked",      "onednn_plain",      "direct",
-                                 "onednn_winograd",     "onednn_blocked_act_after", "onednn_plain_act_after",
-                                 "onednn_blocked_bf16", "onednn_plain_bf16"};
+const char* const kTactics[] = {"onednn_blocked",
+                                 "onednn_plain",
+                                 "direct",
+                                 "onednn_winograd_2x3",
+                                 "onednn_winograd_4x3",
+                                 "onednn_blocked_act_after",
+                                 "onednn_plain_act_after",
+                                 "onednn_blocked_bf16",
+                                 "onednn_plain_bf16"};
 
 std::unique_ptr<Kernel> make_tactic(const std::string& name, const OpContext& ctx) {
   const bool int8 = ctx.node->op_type == "FusedConvInt8";
@@ -31,10 +37,10 @@ std::unique_ptr<Kernel> make_tactic(const std::string& name, const OpContext& ct
     std::unique_ptr<Kernel> nchw = make_conv2d_f32_nchw_direct(ctx);
     return nchw ? std::move(nchw) : make_conv2d_nhwc_direct(ctx);
   }
-  if (name == "onednn_winograd")  // float32 only; oneDNN says which geometries it takes
-    return int8 || bf16 || ctx.in(0).dtype != DType::kFloat32 || ctx.out(0).dtype != DType::kFloat32
-               ? nullptr
-               : make_onednn_conv({.winograd = true});
+  if (name == "onednn_winograd_2x3" || name == "onednn_winograd_4x3") {  // float32; oneDNN says which geometries
+    if (int8 || bf16 || ctx.in(0).dtype != DType::kFloat32 || ctx.out(0).dtype != DType::kFloat32) return nullptr;
+    return make_onednn_conv({.winograd = name == "onednn_winograd_2x3" ? Winograd::kF2x3 : Winograd::kF4x3});
+  }
   if (name == "onednn_blocked_act_after" || name == "onednn_plain_act_after") {
     if (int8 || ctx.out(0).dtype != DType::kFloat32 || !transcendental_activation(*ctx.node)) return nullptr;
     return make_onednn_conv({.blocked_io = name == "onednn_blocked_act_after", .activation_after = true});

@@ -12,11 +12,15 @@ namespace tandem {
 // Convolutions: the tactic selector, which times the variants below that accept the node, or builds only
 // `tactic` (a Kernel::tactic() saved with an engine) when it is not empty.
 std::unique_ptr<Kernel> make_cpu_conv(const OpContext& ctx, const std::string& tactic = "");
+// oneDNN's two float Winograd implementations: F(2x2, 3x3) and F(4x4, 3x3). oneDNN offers the first it can for a
+// geometry, which is often not the faster (ResNet's 64-channel 56x56 layer: 1.01 vs 0.68 ms), so both are tactics.
+enum class Winograd { kNone, kF2x3, kF4x3 };
+
 // How a oneDNN convolution runs (conv_tactics.cpp's candidates).
 struct OnednnConvOptions {
   bool blocked_io = true;  // oneDNN picks the activation layouts (blocked: reorders in and out), else the node's
   bool bf16 = false;       // multiply in bf16, fp32 accumulation (fp32 in and out; needs native bf16)
-  bool winograd = false;   // the Winograd algorithm (float32 3x3, stride 1, undilated; blocked layouts)
+  Winograd winograd = Winograd::kNone;  // that Winograd form (float32 3x3, stride 1, undilated; blocked layouts)
   // The activation by Tandem's vectorised kernel after the convolution instead of as a oneDNN post-op: oneDNN
   // 2.6's in-kernel swish/GELU cost 2-4x what the convolution itself does on some layers.
   bool activation_after = false;

@@ -6,6 +6,7 @@
 // otherwise takes on plain NCHW), the kernel reorders in and out itself.
 #include <algorithm>
 #include <cstring>
+#include <string>
 
 #include "backends/cpu/cpu_kernels.h"
 #include "backends/cpu/onednn_common.h"
@@ -20,7 +21,7 @@ using dnnl::memory;
 class OnednnConv final : public Kernel {
  public:
   explicit OnednnConv(const OnednnConvOptions& options)
-      : blocked_io_(options.blocked_io || options.winograd),
+      : blocked_io_(options.blocked_io || options.winograd != Winograd::kNone),
         bf16_(options.bf16),
         winograd_(options.winograd),
         activation_after_(options.activation_after) {}
@@ -82,7 +83,7 @@ class OnednnConv final : public Kernel {
                            "bf16 convolution needs a float node and native bf16");
     TANDEM_CHECK_OR_RETURN(bf16_ || (!x_bf16 && !y_bf16), kUnsupported, "bf16 tensors need the bf16 kernel");
     TANDEM_CHECK_OR_RETURN(!y_bf16 || !has_sum_, kUnsupported, "a residual needs an fp32 destination");
-    TANDEM_CHECK_OR_RETURN(!winograd_ || (!int8_ && !bf16_ && !x_bf16 && !y_bf16), kUnsupported,
+    TANDEM_CHECK_OR_RETURN(winograd_ == Winograd::kNone || (!int8_ && !bf16_ && !x_bf16 && !y_bf16), kUnsupported,
                            "Winograd is float32 only");
     const memory::data_type src_dt =
         x_bf16 ? memory::data_type::bf16
@@ -132,12 +133,18 @@ class OnednnConv final : public Kernel {
     // Winograd F(2x2,3x3) / F(4x4,3x3) does 2.25-4x fewer multiplications than a direct 3x3 convolution and
     // runs 1.4-2.9x faster here (ResNet's 3x3 layers, one core), to within ~2e-6 of the direct result; oneDNN
     // offers it on nChw16c only, so it comes with reorders in and out, and the tactic search weighs those.
-    const auto alg = winograd_ ? dnnl::algorithm::convolution_winograd : dnnl::algorithm::convolution_direct;
+    const auto alg =
+        winograd_ != Winograd::kNone ? dnnl::algorithm::convolution_winograd : dnnl::algorithm::convolution_direct;
     auto desc = has_bias_ ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, alg, src_md, w_any,
                                                             b_md, dst_choice, strides, dil, pad_l, pad_r)
                           : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, alg, src_md, w_any,
                                                             dst_choice, strides, dil, pad_l, pad_r);
     dnnl::convolution_forward::primitive_desc pd(desc, attr, onednn_engine());
+    if (winograd_ != Winograd::kNone) {  // the asked-for form, not just the first oneDNN offers
+      const char* form = winograd_ == Winograd::kF2x3 ? "wino_2x3" : "wino_4x3";
+      while (std::string(pd.impl_info_str()).find(form) == std::string::npos)
+        TANDEM_CHECK_OR_RETURN(pd.next_impl(), kUnsupported, "oneDNN offers no %s convolution here", form);
+    }
 
     // Pack the constant weights once into the layout the chosen implementation wants.
     const Tensor* wt = ctx.in(1).constant;
@@ -212,8 +219,9 @@ class OnednnConv final : public Kernel {
   Activation act_;  // applied after the convolution (activation_after_)
   Tensor bias_;
   bool blocked_io_ = true;
-  bool has_bias_ = false, has_sum_ = false, int8_ = false, x_unsigned_ = false, bf16_ = false, winograd_ = false,
+  bool has_bias_ = false, has_sum_ = false, int8_ = false, x_unsigned_ = false, bf16_ = false,
        activation_after_ = false;
+  Winograd winograd_ = Winograd::kNone;
   int residual_input_ = 3;
   // Blocked-layout staging buffers, allocated once at prepare (empty when oneDNN takes plain NCHW).
   memory src_user_, src_blocked_, dst_user_, dst_blocked_;
