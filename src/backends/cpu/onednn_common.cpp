@@ -59,6 +59,12 @@ void execute_reorder(const dnnl::reorder& r, dnnl::stream& s, const dnnl::memory
   dnnl::error::wrap_c_api(dnnl_stream_wait(s.get()), "could not wait on a stream");
 }
 
+Activation place_activation(const Activation& act, bool after, dnnl::post_ops& ops) {
+  if (after) return act;
+  append_activation(act, ops);
+  return Activation{};
+}
+
 bool append_activation(const Activation& act, dnnl::post_ops& ops) {
   using A = dnnl::algorithm;
   switch (act.kind) {

@@ -33,6 +33,9 @@ bool transcendental_activation(const Node& n);
 
 // Appends `act` as an eltwise post-op; false when oneDNN has no equivalent (caller falls back).
 bool append_activation(const Activation& act, dnnl::post_ops& ops);
+// Where a kernel's fused activation goes: appended to `ops` (returns none), or, `after`, returned for the kernel to
+// apply to its result itself (Activation::apply_inplace) once the primitive has run.
+Activation place_activation(const Activation& act, bool after, dnnl::post_ops& ops);
 
 // True while any thread is inside a oneDNN primitive execution. oneDNN 2.6 builds a small argument
 // map inside every execute (its exec_ctx_t), which Tandem cannot avoid; tests use this to tell those

@@ -107,11 +107,7 @@ class OnednnConv final : public Kernel {
     if (has_sum_) ops.append_sum(1.0f);
     TANDEM_CHECK_OR_RETURN(!activation_after_ || (act.kind != ActivationKind::kNone && !requantized && !y_bf16),
                            kUnsupported, "the activation afterwards needs one and a float32 destination");
-    if (activation_after_) {
-      act_ = act;
-    } else {
-      append_activation(act, ops);
-    }
+    act_ = place_activation(act, activation_after_, ops);
     // The output scales give the float result and the activation applies to it (most activations are not
     // scale-invariant); only then is it divided by Y_scale, as the QuantizeLinear this replaces did.
     if (requantized)

@@ -87,11 +87,7 @@ class OnednnMatMul final : public Kernel {
     if (alpha != 1.0f) ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_linear, alpha, 0.0f);
     TANDEM_CHECK_OR_RETURN(!activation_after_ || (act.kind != ActivationKind::kNone && !int8_ && !y_bf16),
                            kUnsupported, "the activation afterwards needs one and a float32 result");
-    if (activation_after_) {
-      act_ = act;
-    } else {
-      append_activation(act, ops);
-    }
+    act_ = place_activation(act, activation_after_, ops);
     dnnl::primitive_attr attr;
     attr.set_post_ops(ops);
     attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);

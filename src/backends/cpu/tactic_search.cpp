@@ -2,11 +2,11 @@
 #include "backends/cpu/tactic_search.h"
 
 #include <algorithm>
-#include <cstdint>
-#include <vector>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <vector>
 
 namespace tandem {
 namespace {

@@ -1,6 +1,6 @@
 // Build-time tactic search, as TensorRT's builder does it: every candidate kernel that accepts a node is prepared
-// and timed on scratch data, and the fastest is kept; its name is saved with an engine, so a load rebuilds that
-// one candidate without timing again.
+// and timed on scratch data (large weights evicted from cache before each run, as a model evicts them), and the
+// fastest is kept; its name is saved with an engine, so a load rebuilds that one candidate without timing again.
 #pragma once
 
 #include <functional>
