@@ -81,5 +81,7 @@ float half_to_float(uint16_t h);
 uint16_t float_to_half(float f);
 float bfloat16_to_float(uint16_t b);
 uint16_t float_to_bfloat16(float f);
+// float_to_bfloat16 over an array (AVX-512 where built for it, with the same bits).
+void floats_to_bfloat16(const float* src, uint16_t* dst, int64_t n);
 
 }  // namespace tandem

@@ -54,6 +54,9 @@ struct Activation {
   }
   // Vectorised: the kind is switched on once, outside the loop.
   void apply_inplace(float* data, int64_t n) const;
+  // apply_inplace's results rounded to bfloat16 (float_to_bfloat16): a kernel that computes in fp32 and hands on
+  // bf16 applies its activation on the way out.
+  void apply_to_bf16(const float* src, uint16_t* dst, int64_t n) const;
 };
 
 }  // namespace tandem

@@ -10,6 +10,7 @@
 
 #include "backends/cpu/cpu_kernels.h"
 #include "backends/cpu/onednn_common.h"
+#include "core/dtype.h"
 #include "ir/graph.h"
 
 namespace tandem {
@@ -36,8 +37,8 @@ using KernelMaker = std::function<std::unique_ptr<Kernel>(const OpContext&)>;
 // Runs an optimised kernel (the one the CPU backend selects, or the one `make` builds) and the reference
 // kernel; returns max |diff| relative to max |reference|, and the implementation's name. A `make` that
 // returns nullptr (the kernel does not apply) yields -1.
-double compare(const KernelCase& c, std::string* impl, const KernelMaker& make = nullptr) {
-  Graph g;
+// The case's node in `g` (opsets 17 and ai.tandem 1), its context inferred.
+OpContext case_context(Graph& g, const KernelCase& c) {
   g.opsets[""] = 17;
   g.opsets[kTandemDomain] = 1;
   std::vector<Value*> ins;
@@ -60,6 +61,13 @@ double compare(const KernelCase& c, std::string* impl, const KernelMaker& make =
   OpContext ctx = make_op_context(g, *node);
   Status st = schema->infer(ctx);
   EXPECT_TRUE(st.is_ok()) << st.to_string();
+  return ctx;
+}
+
+double compare(const KernelCase& c, std::string* impl, const KernelMaker& make = nullptr) {
+  Graph g;
+  OpContext ctx = case_context(g, c);
+  const OpSchema* schema = OpRegistry::global().find(c.domain, c.op);
   Result<std::unique_ptr<Kernel>> fast = Status(Code::kInternal, "no kernel");
   if (make) {
     std::unique_ptr<Kernel> k = make(ctx);
@@ -645,6 +653,51 @@ TEST_P(Bf16VsReference, ConvolutionsAndMatMulsMultiplyInBf16) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, Bf16VsReference, ::testing::Range(0, 9));
+
+// A bf16 stage's tensors (bf16_dataflow): X arrives and Y leaves as bf16. With the activation applied afterwards
+// the convolution writes fp32 to a staging buffer and the activation's pass rounds to bf16; the result is within
+// bf16 rounding of the fp32 reference on the same input, as the fused post-op's is.
+TEST(Bf16Dataflow, ActivationAfterRoundsToBf16OnTheWayOut) {
+  if (!onednn_native_bf16()) GTEST_SKIP() << "no AVX-512 BF16 / AMX on this CPU";
+  for (const char* act : {"Gelu", "Silu"}) {
+    KernelCase c = conv_case({{1, 64, 16, 16}, {64, 1, 3, 3}, 64, 1, 1, 1, true, false, act});
+    // The fp32 reference reads the bf16 input's values.
+    Tensor x_bf16 = Tensor::make(DType::kBFloat16, c.inputs[0].shape());
+    floats_to_bfloat16(c.inputs[0].data<float>(), static_cast<uint16_t*>(x_bf16.raw()), x_bf16.numel());
+    for (int64_t i = 0; i < x_bf16.numel(); ++i)
+      c.inputs[0].data<float>()[i] = bfloat16_to_float(static_cast<const uint16_t*>(x_bf16.raw())[i]);
+    Graph rg;
+    OpContext rctx = case_context(rg, c);
+    std::unique_ptr<Kernel> ref = OpRegistry::global().find(kTandemDomain, "FusedConv")->create();
+    ASSERT_TRUE(ref->prepare(rctx).is_ok());
+    std::vector<Tensor> want{Tensor::make(DType::kFloat32, rctx.out(0).shape)};
+    ASSERT_TRUE(ref->run(c.inputs, want).is_ok());
+
+    c.attrs.set_string(kComputePrecisionAttr, "bf16");
+    Graph g;
+    OpContext ctx = case_context(g, c);
+    // What bf16_dataflow sets, after shape inference, on values only bf16 kernels touch.
+    ctx.inputs[0].dtype = DType::kBFloat16;
+    ctx.outputs[0].dtype = DType::kBFloat16;
+    c.inputs[0] = x_bf16;
+    for (bool after : {false, true}) {
+      std::unique_ptr<Kernel> k = make_onednn_conv({.blocked_io = false, .bf16 = true, .activation_after = after});
+      Status st = k->prepare(ctx);
+      ASSERT_TRUE(st.is_ok()) << st.to_string();
+      EXPECT_EQ(k->impl_name().find("+act_after") != std::string::npos, after) << k->impl_name();
+      std::vector<Tensor> out{Tensor::make(DType::kBFloat16, ctx.out(0).shape)};
+      ASSERT_TRUE(k->run(c.inputs, out).is_ok());
+      double peak = 1e-6, err = 0;
+      for (int64_t i = 0; i < want[0].numel(); ++i) {
+        const float got = bfloat16_to_float(static_cast<const uint16_t*>(out[0].raw())[i]);
+        peak = std::max(peak, double(std::fabs(want[0].data<float>()[i])));
+        err = std::max(err, double(std::fabs(got - want[0].data<float>()[i])));
+      }
+      EXPECT_LT(err / peak, 2e-2) << act << (after ? " afterwards" : " as post-op");
+      EXPECT_GT(err, 0.0) << "bit-exact with fp32, so not bf16";
+    }
+  }
+}
 
 }  // namespace
 }  // namespace tandem

@@ -8,6 +8,7 @@
 #include <limits>
 #include <random>
 
+#include "core/dtype.h"
 #include "ops/activation.h"
 #include "ops/elementwise_math.h"
 #include "single_op.h"
@@ -296,6 +297,31 @@ TEST(ActivationFusion, VectorFormsMatchScalarEverywhere) {
         ASSERT_EQ(std::bit_cast<uint32_t>(got), std::bit_cast<uint32_t>(want)) << name << " x=" << x.data<float>()[i];
       }
     }
+  }
+}
+
+// apply_to_bf16 (a bf16 stage's activation on the way out) is apply_inplace's result through float_to_bfloat16,
+// bit for bit, for every kind; so is floats_to_bfloat16 (AVX-512) on its own, over ties, NaN, infinities and
+// denormals.
+TEST(ActivationFusion, ApplyToBf16IsApplyThenRound) {
+  Tensor x = grid(-30.0f, 30.0f, 50001);
+  const std::vector<float> special = {NAN, INFINITY, -INFINITY, 0.0f, -0.0f, 1e-40f, -1e-40f, 3.4e38f, -3.4e38f,
+                                      std::bit_cast<float>(0x3f808000u), std::bit_cast<float>(0x3f818000u),
+                                      std::bit_cast<float>(0x3f80ffffu)};  // ties to even either way, just below
+  for (size_t i = 0; i < special.size(); ++i) x.data<float>()[i * 5] = special[i];
+  std::vector<uint16_t> bulk(static_cast<size_t>(x.numel()));
+  floats_to_bfloat16(x.data<float>(), bulk.data(), x.numel());
+  for (int64_t i = 0; i < x.numel(); ++i)
+    ASSERT_EQ(bulk[static_cast<size_t>(i)], float_to_bfloat16(x.data<float>()[i])) << "x=" << x.data<float>()[i];
+  for (const char* name : {"Relu", "Sigmoid", "Tanh", "Gelu", "GeluTanh", "HardSwish", "Silu", "None"}) {
+    Result<Activation> act = Activation::parse(name, {});
+    ASSERT_TRUE(act.is_ok());
+    Tensor want = x.clone();
+    act->apply_inplace(want.data<float>(), want.numel());
+    std::vector<uint16_t> got(static_cast<size_t>(x.numel()));
+    act->apply_to_bf16(x.data<float>(), got.data(), x.numel());
+    for (int64_t i = 0; i < x.numel(); ++i)
+      ASSERT_EQ(got[static_cast<size_t>(i)], float_to_bfloat16(want.data<float>()[i])) << name << " x=" << x.data<float>()[i];
   }
 }
 

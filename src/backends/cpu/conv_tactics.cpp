@@ -24,7 +24,9 @@ const char* const kTactics[] = {"onednn_blocked",
                                  "onednn_blocked_act_after",
                                  "onednn_plain_act_after",
                                  "onednn_blocked_bf16",
-                                 "onednn_plain_bf16"};
+                                 "onednn_plain_bf16",
+                                 "onednn_blocked_bf16_act_after",
+                                 "onednn_plain_bf16_act_after"};
 
 std::unique_ptr<Kernel> make_tactic(const std::string& name, const OpContext& ctx) {
   const bool int8 = ctx.node->op_type == "FusedConvInt8";
@@ -47,6 +49,11 @@ std::unique_ptr<Kernel> make_tactic(const std::string& name, const OpContext& ct
   }
   if (name == "onednn_blocked_bf16") return bf16 ? make_onednn_conv({.blocked_io = true, .bf16 = true}) : nullptr;
   if (name == "onednn_plain_bf16") return bf16 ? make_onednn_conv({.blocked_io = false, .bf16 = true}) : nullptr;
+  if (name == "onednn_blocked_bf16_act_after" || name == "onednn_plain_bf16_act_after") {
+    if (!bf16 || !transcendental_activation(*ctx.node)) return nullptr;
+    return make_onednn_conv(
+        {.blocked_io = name == "onednn_blocked_bf16_act_after", .bf16 = true, .activation_after = true});
+  }
   return nullptr;
 }
 

@@ -91,8 +91,12 @@ class OnednnConv final : public Kernel {
     const memory::data_type wei_dt = int8_ ? memory::data_type::s8 : memory::data_type::f32;
     const memory::data_type math_dt = bf16_ ? memory::data_type::bf16 : src_dt;
     memory::desc src_plain = user_desc(g.batch, g.in_channels, win.in, g.src_channels_last, src_dt);
-    const memory::data_type dst_dt =
-        requantized ? memory::data_type::s8 : y_bf16 ? memory::data_type::bf16 : memory::data_type::f32;
+    // A bf16 Y with the activation applied afterwards: oneDNN writes fp32 into a staging buffer, and the
+    // activation's pass rounds to bf16 on its way to Y (as oneDNN's post-op would: activation, then rounding).
+    const bool stage_fp32 = y_bf16 && activation_after_;
+    const memory::data_type dst_dt = requantized                ? memory::data_type::s8
+                                     : y_bf16 && !stage_fp32 ? memory::data_type::bf16
+                                                               : memory::data_type::f32;
     memory::desc dst_md = user_desc(g.batch, g.out_channels, win.out, g.dst_channels_last, dst_dt);
     memory::desc src_md = blocked_io_ ? memory::desc(src_plain.dims(), math_dt, any)
                           : bf16_     ? user_desc(g.batch, g.in_channels, win.in, g.src_channels_last, math_dt)
@@ -105,8 +109,9 @@ class OnednnConv final : public Kernel {
     // The residual Z is staged into the destination before the convolution and accumulated by a `sum`
     // post-op, which works in any layout (a binary post-op would pin the destination to Z's plain layout).
     if (has_sum_) ops.append_sum(1.0f);
-    TANDEM_CHECK_OR_RETURN(!activation_after_ || (act.kind != ActivationKind::kNone && !requantized && !y_bf16),
-                           kUnsupported, "the activation afterwards needs one and a float32 destination");
+    TANDEM_CHECK_OR_RETURN(!activation_after_ || (act.kind != ActivationKind::kNone && !requantized), kUnsupported,
+                           "the activation afterwards needs one and a float destination");
+    if (stage_fp32) act_staging_ = Tensor::make(DType::kFloat32, node_ctx.out(0).shape);
     act_ = place_activation(act, activation_after_, ops);
     // The output scales give the float result and the activation applies to it (most activations are not
     // scale-invariant); only then is it divided by Y_scale, as the QuantizeLinear this replaces did.
@@ -188,14 +193,19 @@ class OnednnConv final : public Kernel {
     } else {
       call_.bind(DNNL_ARG_SRC, in[0].raw());
     }
-    if (!dst_blocked_) call_.bind(DNNL_ARG_DST, out[0].raw());
+    void* y = act_staging_.defined() ? act_staging_.raw() : out[0].raw();
+    if (!dst_blocked_) call_.bind(DNNL_ARG_DST, y);
     if (has_sum_) stage_residual(in[static_cast<size_t>(residual_input_)], out[0]);
     call_.execute();
     if (dst_blocked_) {
-      dst_user_.set_data_handle(out[0].raw());
+      dst_user_.set_data_handle(y);
       execute_reorder(dst_reorder_, call_.stream, dst_blocked_, dst_user_);
     }
-    if (activation_after_) act_.apply_inplace(out[0].data<float>(), out[0].numel());
+    if (act_staging_.defined()) {
+      act_.apply_to_bf16(act_staging_.data<float>(), static_cast<uint16_t*>(out[0].raw()), out[0].numel());
+    } else if (activation_after_) {
+      act_.apply_inplace(out[0].data<float>(), out[0].numel());
+    }
     return Status::ok();
   }
 
@@ -212,7 +222,8 @@ class OnednnConv final : public Kernel {
   }
 
   OnednnCall call_;
-  Activation act_;  // applied after the convolution (activation_after_)
+  Activation act_;     // applied after the convolution (activation_after_)
+  Tensor act_staging_;  // its fp32 input when Y is bf16
   Tensor bias_;
   bool blocked_io_ = true;
   bool has_bias_ = false, has_sum_ = false, int8_ = false, x_unsigned_ = false, bf16_ = false,
