@@ -14,6 +14,8 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 
+const { pseudoRandom, INPUT_SEED } = require('./pseudo_random');
+
 function parseArgs(argv) {
   const args = { model: null, shape: '224x224', threads: 1, iterations: 20, top: 15 };
   for (let i = 0; i < argv.length; i++) {
@@ -36,21 +38,6 @@ function parseArgs(argv) {
   return args;
 }
 
-// The workers' input (ort_worker.js pseudoRandom, seed 1): murmur3 fmix32 of the index, mapped to [-1, 1).
-function pseudoRandom(n, seed) {
-  const out = new Float32Array(n);
-  const base = Math.imul(seed, 0x9e3779b9);
-  for (let i = 0; i < n; i++) {
-    let h = (i + base) | 0;
-    h ^= h >>> 16;
-    h = Math.imul(h, 0x85ebca6b);
-    h ^= h >>> 13;
-    h = Math.imul(h, 0xc2b2ae35);
-    h ^= h >>> 16;
-    out[i] = ((h >>> 0) / 4294967296) * 2 - 1;
-  }
-  return out;
-}
 
 async function main() {
   const args = parseArgs(process.argv.slice(2));
@@ -66,7 +53,7 @@ async function main() {
     profileFilePrefix: prefix,
   });
   const [h, w] = args.shape.split('x').map(Number);
-  const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', pseudoRandom(3 * h * w, 1), [1, 3, h, w]) };
+  const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', pseudoRandom(3 * h * w, INPUT_SEED), [1, 3, h, w]) };
   await session.run(feeds);  // warm-up, left out below
   for (let i = 0; i < args.iterations; i++) await session.run(feeds);
   session.endProfiling();
