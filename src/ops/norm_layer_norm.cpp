@@ -1,6 +1,11 @@
 // LayerNormalization: per-row mean/variance over the trailing dims from `axis`, then Scale and B.
 #include <cmath>
+#include <type_traits>
 #include <vector>
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 
 #include "ops/broadcast.h"
 #include "ops/reduce_ops.h"
@@ -102,6 +107,39 @@ class LayerNormKernel final : public Kernel {
     return map;
   }
 
+#if defined(__AVX512F__)
+  // One float row, sixteen lanes at a time (the tail masked), Scale and B flat. Transformer rows are short
+  // (MTNet's first stage: 8192 rows of 32), where the generic loops spent ~80 cycles a row on loop overhead and
+  // scalar reductions; this takes ~20. Same two-pass formula; the sums are reassociated (as `omp simd` also may).
+  static void row_f32_x16(const float* x, float* y, int64_t n, const float* scale, const float* bias, float eps,
+                          float* mean_out, float* inv_out) {
+    auto mask_at = [n](int64_t c) {
+      return n - c >= 16 ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << (n - c)) - 1);
+    };
+    __m512 acc = _mm512_setzero_ps();
+    for (int64_t c = 0; c < n; c += 16) acc = _mm512_add_ps(acc, _mm512_maskz_loadu_ps(mask_at(c), x + c));
+    const float mean = _mm512_reduce_add_ps(acc) / static_cast<float>(n);
+    const __m512 vmean = _mm512_set1_ps(mean);
+    acc = _mm512_setzero_ps();
+    for (int64_t c = 0; c < n; c += 16) {
+      const __mmask16 m = mask_at(c);
+      const __m512 d = _mm512_maskz_sub_ps(m, _mm512_maskz_loadu_ps(m, x + c), vmean);
+      acc = _mm512_fmadd_ps(d, d, acc);
+    }
+    const float inv = 1.0f / std::sqrt(_mm512_reduce_add_ps(acc) / static_cast<float>(n) + eps);
+    if (mean_out) *mean_out = mean;
+    if (inv_out) *inv_out = inv;
+    const __m512 vinv = _mm512_set1_ps(inv);
+    for (int64_t c = 0; c < n; c += 16) {
+      const __mmask16 m = mask_at(c);
+      __m512 v = _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + c), vmean), vinv);
+      if (scale) v = _mm512_mul_ps(v, _mm512_maskz_loadu_ps(m, scale + c));
+      if (bias) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, bias + c));
+      _mm512_mask_storeu_ps(y + c, m, v);
+    }
+  }
+#endif
+
   template <typename T>
   void run_typed(const Tensor& xt, const Tensor* scale_t, const Tensor* bias_t, Tensor& yt, float* mean_out,
                  float* inv_out) const {
@@ -113,6 +151,17 @@ class LayerNormKernel final : public Kernel {
     const int64_t* smap = scale_map_.empty() ? nullptr : scale_map_.data();
     const int64_t* bmap = bias_map_.empty() ? nullptr : bias_map_.data();
     const T eps = static_cast<T>(epsilon_);
+#if defined(__AVX512F__)
+    if constexpr (std::is_same_v<T, float>) {
+      if (!smap && !bmap && cols > 0) {
+#pragma omp parallel for if (rows * cols > (1 << 15)) schedule(static)
+        for (int64_t r = 0; r < rows; ++r)
+          row_f32_x16(x + r * cols, y + r * cols, cols, scale, bias, eps, mean_out ? mean_out + r : nullptr,
+                      inv_out ? inv_out + r : nullptr);
+        return;
+      }
+    }
+#endif
 #pragma omp parallel for if (rows * cols > (1 << 15)) schedule(static)
     for (int64_t r = 0; r < rows; ++r) {
       const T* xr = x + r * cols;

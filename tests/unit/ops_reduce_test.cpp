@@ -311,6 +311,30 @@ TEST(LayerNormOps, MatchesLoopWithStatsOutputs) {
   }
 }
 
+// Transformer rows (whole and partial 16-float vectors: the AVX-512 row kernel's cases), with and without B.
+TEST(LayerNormOps, TokenRowsWithAndWithoutBias) {
+  for (int64_t cols : {16, 32, 48, 33, 7}) {
+    Tensor x = random_tensor({37, cols}, 41), w = random_tensor({cols}, 42), b = random_tensor({cols}, 43);
+    for (bool with_bias : {true, false}) {
+      SingleOp op{.op_type = "LayerNormalization", .opset = 17, .inputs = {x, w}};
+      if (with_bias) op.inputs.push_back(b);
+      auto r = run_single_op(op);
+      ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+      std::vector<double> y;
+      for (int64_t i = 0; i < 37; ++i) {
+        double m = 0, v = 0;
+        for (int64_t c = 0; c < cols; ++c) m += x.float_at(i * cols + c) / static_cast<double>(cols);
+        for (int64_t c = 0; c < cols; ++c) v += std::pow(x.float_at(i * cols + c) - m, 2) / static_cast<double>(cols);
+        for (int64_t c = 0; c < cols; ++c)
+          y.push_back((x.float_at(i * cols + c) - m) / std::sqrt(v + 1e-5) * w.float_at(c) +
+                      (with_bias ? b.float_at(c) : 0.0));
+      }
+      SCOPED_TRACE("cols " + std::to_string(cols) + (with_bias ? " with B" : " without B"));
+      expect_near_all(r.value()[0], y, 1e-5);
+    }
+  }
+}
+
 TEST(LayerNormOps, FusedNodeInOpset13WithoutBiasAndBroadcastScale) {
   Tensor x = random_tensor({4, 6}, 31);
   Tensor w = Tensor::from_vector<float>({1}, {2.0f});
