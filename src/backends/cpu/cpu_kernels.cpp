@@ -15,7 +15,8 @@ Result<std::unique_ptr<Kernel>> select_cpu_kernel(const OpSchema& schema, const 
   using Factory = std::unique_ptr<Kernel> (*)(const OpContext&);
   static const Factory kFactories[] = {[](const OpContext& c) { return make_cpu_conv(c); },
                                        [](const OpContext& c) { return make_onednn_matmul(c); },
-                                       make_onednn_eltwise, make_onednn_softmax, make_onednn_pool, make_quantize_s8};
+                                       make_onednn_eltwise, make_softmax_x16, make_onednn_softmax, make_onednn_pool,
+                                       make_quantize_s8};
   for (Factory f : kFactories) {
     std::unique_ptr<Kernel> k = f(ctx);
     if (k && k->prepare(ctx).is_ok()) return k;
