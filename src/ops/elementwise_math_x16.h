@@ -7,7 +7,15 @@
 #if defined(__AVX512F__)
 #include <immintrin.h>
 
+#include <cstdint>
+
 namespace tandem::fastmath {
+
+// The lanes of a 16-float vector that hold data when `remaining` values are left (all of them from 16 on): the
+// mask for a row's masked tail loads and stores.
+inline __mmask16 lanes_mask16(int64_t remaining) {
+  return remaining >= 16 ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << remaining) - 1);
+}
 
 inline __m512 exp_f32x16(__m512 x) {
   // min then max with x second: minps/maxps return their second operand for a NaN, as the scalar selects do.

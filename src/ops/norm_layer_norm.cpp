@@ -3,11 +3,8 @@
 #include <type_traits>
 #include <vector>
 
-#if defined(__AVX512F__)
-#include <immintrin.h>
-#endif
-
 #include "ops/broadcast.h"
+#include "ops/elementwise_math_x16.h"
 #include "ops/reduce_ops.h"
 
 namespace tandem {
@@ -113,9 +110,7 @@ class LayerNormKernel final : public Kernel {
   // scalar reductions; this takes ~20. Same two-pass formula; the sums are reassociated (as `omp simd` also may).
   static void row_f32_x16(const float* x, float* y, int64_t n, const float* scale, const float* bias, float eps,
                           float* mean_out, float* inv_out) {
-    auto mask_at = [n](int64_t c) {
-      return n - c >= 16 ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << (n - c)) - 1);
-    };
+    auto mask_at = [n](int64_t c) { return fastmath::lanes_mask16(n - c); };
     __m512 acc = _mm512_setzero_ps();
     for (int64_t c = 0; c < n; c += 16) acc = _mm512_add_ps(acc, _mm512_maskz_loadu_ps(mask_at(c), x + c));
     const float mean = _mm512_reduce_add_ps(acc) / static_cast<float>(n);

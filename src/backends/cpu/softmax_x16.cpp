@@ -58,9 +58,7 @@ class SoftmaxX16 final : public Kernel {
 
  private:
   int64_t padded() const { return (n_ + 15) / 16 * 16; }
-  __mmask16 mask_at(int64_t c) const {
-    return n_ - c >= 16 ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << (n_ - c)) - 1);
-  }
+  __mmask16 mask_at(int64_t c) const { return fastmath::lanes_mask16(n_ - c); }
 
   // e[0, n) = exp(x - max(x)) (the padding lanes 0); returns 1 / sum(e).
   float exp_row(const float* x, float* e) const {
