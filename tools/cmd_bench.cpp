@@ -130,11 +130,12 @@ void print_layer_profile(const Deployment& d, const std::vector<std::vector<doub
 }
 
 // Inputs generated for the deployment's model inputs (deterministic, as `tandem run` without --input).
-std::vector<Tensor> generated_inputs(const Deployment& d) {
+Result<std::vector<Tensor>> generated_inputs(const Deployment& d) {
   std::vector<Tensor> inputs;
   for (size_t i = 0; i < d.model_inputs().size(); ++i) {
     const BoundaryTensor& t = d.tensors()[static_cast<size_t>(d.model_inputs()[i])];
-    inputs.push_back(generated_input({t.name, t.dtype, t.shape, {}}, t.shape, 1234 + i));
+    TANDEM_ASSIGN_OR_RETURN(Tensor in, generated_input({t.name, t.dtype, t.shape, {}}, t.shape, 1234 + i));
+    inputs.push_back(std::move(in));
   }
   return inputs;
 }
@@ -172,7 +173,7 @@ Status bench_command(const BenchCliOptions& o) {
     configs.push_back(std::move(c));
   }
   for (Config& c : configs) c.in_flight = o.inference.in_flight > 0 ? o.inference.in_flight : c.deployment->plan().in_flight;
-  const std::vector<Tensor> inputs = generated_inputs(*configs.front().deployment);
+  TANDEM_ASSIGN_OR_RETURN(const std::vector<Tensor> inputs, generated_inputs(*configs.front().deployment));
 
   // Rounds alternate the configurations (rotating the order), so the machine's drifts fall on all alike.
   const int rounds = configs.size() > 1 ? std::max(1, o.report.rounds) : 1;

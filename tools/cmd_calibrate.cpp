@@ -57,7 +57,8 @@ Status calibrate_command(const CalibrateOptions& o) {
   for (int64_t i = 0; i < source.size(); ++i) {
     TANDEM_ASSIGN_OR_RETURN(SynthFrame frame, source.frame(i));
     ImageU8 image{frame.width, frame.height, frame.rgb};
-    TANDEM_RETURN_IF_ERROR_CTX(cal->add({preprocess_imagenet(image, size.height, size.width)}), source.name(i));
+    TANDEM_ASSIGN_OR_RETURN(Tensor input, preprocess_imagenet(image, size.height, size.width));
+    TANDEM_RETURN_IF_ERROR_CTX(cal->add({input}), source.name(i));
     meter.update(i + 1, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }
   meter.finish();

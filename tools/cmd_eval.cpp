@@ -229,7 +229,7 @@ Status layer_report(const EvalCommandOptions& o, const FrameSource& source, cons
     image.width = frame.width;
     image.height = frame.height;
     image.rgb = frame.rgb;
-    Tensor input = preprocess_imagenet(image, size.height, size.width);
+    TANDEM_ASSIGN_OR_RETURN(Tensor input, preprocess_imagenet(image, size.height, size.width));
     TANDEM_RETURN_IF_ERROR_CTX(report->add_frame(std::span<const Tensor>(&input, 1)), "frame '" + source.name(i) + "'");
   }
   const std::vector<TensorError> rows = report->result();

@@ -120,7 +120,8 @@ Status run_deployment(const RunOptions& o, Deployment& deployment, const std::st
   for (size_t i = inputs.size(); i < in_descs.size(); ++i) {
     PortInfo port{in_descs[i].name, in_descs[i].dtype, in_descs[i].shape, {}};
     if (o.inputs.empty()) {
-      inputs.push_back(generated_input(port, port.shape, 1234 + i));
+      TANDEM_ASSIGN_OR_RETURN(Tensor t, generated_input(port, port.shape, 1234 + i));
+      inputs.push_back(std::move(t));
     } else {
       TANDEM_ASSIGN_OR_RETURN(Tensor t, load_input(o.inputs[i], port, port.shape));
       inputs.push_back(std::move(t));
@@ -212,7 +213,8 @@ Status run_command(const RunOptions& o) {
   std::vector<Tensor> inputs;
   for (size_t i = 0; i < ports.size(); ++i) {
     if (o.inputs.empty()) {
-      inputs.push_back(generated_input(ports[i], shapes[ports[i].name], 1234 + i));
+      TANDEM_ASSIGN_OR_RETURN(Tensor t, generated_input(ports[i], shapes[ports[i].name], 1234 + i));
+      inputs.push_back(std::move(t));
     } else {
       TANDEM_ASSIGN_OR_RETURN(Tensor t, load_input(o.inputs[i], ports[i], shapes[ports[i].name]));
       shapes[ports[i].name] = t.shape();

@@ -38,7 +38,7 @@ Status visualize_command(const VisualizeOptions& o) {
   Result<ImageSize> input_size = model_input_size(image.height, image.width, shape);
   if (!input_size.is_ok()) return input_size.status().with_context("input '" + o.input + "'");
   TANDEM_ASSIGN_OR_RETURN(Configuration model, session_configuration(o.model, o.threads));
-  Tensor tensor = preprocess_imagenet(image, input_size->height, input_size->width);
+  TANDEM_ASSIGN_OR_RETURN(Tensor tensor, preprocess_imagenet(image, input_size->height, input_size->width));
   TANDEM_ASSIGN_OR_RETURN(FramePrediction fp, predict(model, tensor, image.height, image.width));
   TANDEM_ASSIGN_OR_RETURN(ImageU8 canvas, render_prediction_panels(image, fp.prediction));
   TANDEM_RETURN_IF_ERROR(save_png(canvas, o.out));

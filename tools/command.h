@@ -34,6 +34,6 @@ Result<std::map<std::string, Shape>> resolve_shapes(const std::vector<PortInfo>&
 // Loads one input: .npy, .pb (TensorProto) or an 8-bit image (preprocessed to the port's H×W).
 Result<Tensor> load_input(const std::string& path, const PortInfo& port, const Shape& shape);
 // A deterministic stand-in input (normal(0,1) floats, zeros for integer inputs) for runs without --input.
-Tensor generated_input(const PortInfo& port, const Shape& shape, uint64_t seed);
+Result<Tensor> generated_input(const PortInfo& port, const Shape& shape, uint64_t seed);
 
 }  // namespace tandem::cli

@@ -73,9 +73,9 @@ Result<Tensor> load_input(const std::string& path, const PortInfo& port, const S
   return preprocess_imagenet(image, h, w);
 }
 
-Tensor generated_input(const PortInfo& port, const Shape& shape, uint64_t seed) {
+Result<Tensor> generated_input(const PortInfo& port, const Shape& shape, uint64_t seed) {
   DType dtype = port.dtype == DType::kUndefined ? DType::kFloat32 : port.dtype;
-  Tensor t = Tensor::make(dtype, shape);
+  TANDEM_ASSIGN_OR_RETURN(Tensor t, Tensor::allocate(dtype, shape, "input '" + port.name + "'"));
   if (dtype == DType::kFloat32) {
     std::mt19937_64 rng(seed);
     std::normal_distribution<float> dist(0.0f, 1.0f);

@@ -11,6 +11,7 @@ const char* code_name(Code code) {
     case Code::kUnsupported: return "unsupported";
     case Code::kInvalidModel: return "invalid model";
     case Code::kIoError: return "I/O error";
+    case Code::kResourceExhausted: return "resource exhausted";
     case Code::kInternal: return "internal error";
   }
   return "unknown";

@@ -15,6 +15,7 @@ enum class Code {
   kUnsupported,      // valid input we do not handle (op, attribute value, dtype)
   kInvalidModel,     // the model itself is broken (cycle, missing initializer, bad protobuf)
   kIoError,          // the OS refused (read/write failed)
+  kResourceExhausted,  // past a limit (the memory limit, a file size limit) or the system is out of memory
   kInternal,         // a bug in Tandem
 };
 

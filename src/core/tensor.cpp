@@ -1,8 +1,12 @@
 // Tensor storage and element access.
 #include "core/tensor.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
+
+#include "core/checked_size.h"
+#include "core/memory_limit.h"
 
 namespace tandem {
 
@@ -21,18 +25,34 @@ std::string shape_to_string(const Shape& shape) {
   return s + "]";
 }
 
-Tensor Tensor::make(DType dtype, Shape shape) {
+Result<Tensor> Tensor::allocate(DType dtype, Shape shape, const std::string& what) {
+  Result<size_t> nbytes = checked_nbytes(dtype, shape);
+  TANDEM_RETURN_IF_ERROR_CTX(nbytes.status(), what);
+  // 64-byte alignment: a full cache line and an AVX-512 vector, so kernels may use aligned loads.
+  const size_t bytes = std::max<size_t>((*nbytes + 63) / 64 * 64, 64);
+  TANDEM_RETURN_IF_ERROR(reserve_memory(bytes, what + " " + shape_to_string(shape)));
+  void* p = std::aligned_alloc(64, bytes);
+  if (!p) {
+    release_memory(bytes);
+    return Status(Code::kResourceExhausted, what + " " + shape_to_string(shape) + ": the system could not allocate " +
+                                      format_bytes(bytes));
+  }
+  std::memset(p, 0, bytes);
   Tensor t;
   t.dtype_ = dtype;
   t.shape_ = std::move(shape);
-  // 64-byte alignment: a full cache line and an AVX-512 vector, so kernels may use aligned loads.
-  size_t bytes = (t.nbytes() + 63) / 64 * 64;
-  if (bytes == 0) bytes = 64;
-  void* p = std::aligned_alloc(64, bytes);
-  std::memset(p, 0, bytes);
-  t.storage_ = std::shared_ptr<void>(p, [](void* q) { std::free(q); });
+  t.storage_ = std::shared_ptr<void>(p, [bytes](void* q) {
+    std::free(q);
+    release_memory(bytes);
+  });
   t.data_ = p;
   return t;
+}
+
+Tensor Tensor::make(DType dtype, Shape shape) {
+  Result<Tensor> t = allocate(dtype, std::move(shape));
+  if (!t.is_ok()) throw OutOfMemory(t.status().message());
+  return std::move(t).value();
 }
 
 Tensor Tensor::view(DType dtype, Shape shape, void* data) {

@@ -20,7 +20,12 @@ class Tensor {
  public:
   Tensor() = default;
 
-  // Owning, zero-initialised storage.
+  // Owning, zero-initialised storage, or an error: a shape whose size overflows, passes the memory limit
+  // (core/memory_limit.h) or cannot be allocated. `what` names the tensor in the message.
+  static Result<Tensor> allocate(DType dtype, Shape shape, const std::string& what = "a tensor");
+  // The same where the shape is Tandem's own or already bounded (scalars, per-channel scales, outputs of
+  // shapes that inference checked): a failure is exhaustion, not bad input, and throws OutOfMemory (caught
+  // at the library's boundary) rather than return storage that is not there.
   static Tensor make(DType dtype, Shape shape);
   // Non-owning view over memory someone else keeps alive (arena slots, user buffers).
   static Tensor view(DType dtype, Shape shape, void* data);

@@ -54,7 +54,9 @@ Result<EvalReport> evaluate(const FrameSource& source, const Configuration& cand
     TANDEM_ASSIGN_OR_RETURN(SynthFrame frame, source.frame(i));
     Result<ImageSize> input = model_input_size(frame.height, frame.width, options.input_size);
     if (!input.is_ok()) return input.status().with_context(context);
-    const Tensor tensor = preprocess_imagenet(image_of(frame), input->height, input->width);
+    Result<Tensor> preprocessed = preprocess_imagenet(image_of(frame), input->height, input->width);
+    if (!preprocessed.is_ok()) return preprocessed.status().with_context(context);
+    const Tensor tensor = std::move(preprocessed).value();
     Result<FramePrediction> cand = predict(candidate, tensor, frame.height, frame.width);
     if (!cand.is_ok()) return cand.status().with_context(context);
     TANDEM_RETURN_IF_ERROR_CTX(candidate_scorer.add(frame, *cand), context);

@@ -3,24 +3,128 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
+// Only the formats Tandem documents: each decoder is attack surface, and GIF/PSD/PIC/HDR are not camera formats.
 #define STB_IMAGE_IMPLEMENTATION
 #define STBI_FAILURE_USERMSG
+#define STBI_ONLY_PNG
+#define STBI_ONLY_JPEG
+#define STBI_ONLY_BMP
+#define STBI_ONLY_PNM
+#define STBI_ONLY_TGA
 #include <stb/stb_image.h>
 #define STB_IMAGE_WRITE_IMPLEMENTATION
 #include <stb/stb_image_write.h>
 
+#include "core/checked_size.h"
+#include "core/memory_limit.h"
+#include "core/regular_file.h"
+
 namespace tandem {
+namespace {
+
+// stb_image's callbacks over a file's bytes, noticing when a decoder reads past the end: stb answers such reads
+// with zeros, so a truncated BMP, PNM, TGA or JPEG would decode "successfully" with its missing rows black.
+// stb asks for bytes two ways: refilling its own 128-byte buffer (a short answer is normal at the end; an empty
+// one means the decoder wants a byte the file does not have) and reading straight into its caller's buffer
+// (stbi__getn: any short answer leaves the rest of that buffer unwritten).
+class TruncationWatch {
+ public:
+  TruncationWatch(const std::string& bytes, const stbi__context* ctx) : bytes_(bytes), ctx_(ctx) {}
+  static stbi_io_callbacks callbacks() { return {&read, &skip, &eof}; }
+  bool read_past_end() const { return past_end_; }
+
+ private:
+  static int read(void* user, char* data, int size) {
+    auto* w = static_cast<TruncationWatch*>(user);
+    const size_t left = w->bytes_.size() - w->pos_;
+    const size_t n = std::min(left, static_cast<size_t>(std::max(size, 0)));
+    std::memcpy(data, w->bytes_.data() + w->pos_, n);
+    w->pos_ += n;
+    const bool refill = reinterpret_cast<const unsigned char*>(data) == w->ctx_->buffer_start;
+    if (size > 0 && (n == 0 || (!refill && n < static_cast<size_t>(size)))) w->past_end_ = true;
+    return static_cast<int>(n);
+  }
+  static void skip(void* user, int n) {
+    auto* w = static_cast<TruncationWatch*>(user);
+    const int64_t to = static_cast<int64_t>(w->pos_) + n;
+    w->pos_ = static_cast<size_t>(std::clamp<int64_t>(to, 0, static_cast<int64_t>(w->bytes_.size())));
+  }
+  static int eof(void* user) {
+    auto* w = static_cast<TruncationWatch*>(user);
+    return w->pos_ >= w->bytes_.size();
+  }
+
+  const std::string& bytes_;
+  const stbi__context* ctx_;
+  size_t pos_ = 0;
+  bool past_end_ = false;
+};
+
+}  // namespace
+
+Result<DecodedImage> decode_image_file(const std::string& path, const ImageDecodeOptions& options) {
+  TANDEM_ASSIGN_OR_RETURN(std::string bytes, read_regular_file(path, kMaxImageFileBytes, "image"));
+  auto error = [&](const std::string& what) {
+    return Status(Code::kInvalidArgument, "cannot read image '" + path + "': " + what);
+  };
+  const auto* data = reinterpret_cast<const stbi_uc*>(bytes.data());
+  const int len = static_cast<int>(bytes.size());
+  DecodedImage img;
+  {
+    stbi__context probe;
+    stbi__start_mem(&probe, data, len);
+    int w = 0, h = 0, c = 0;
+    if (!stbi__info_main(&probe, &w, &h, &c)) return error(stbi_failure_reason());
+    stbi__start_mem(&probe, data, len);
+    img.sixteen_bit = stbi__is_16_main(&probe);
+    img.width = w;
+    img.height = h;
+    img.channels = c;
+  }
+  if (img.width <= 0 || img.height <= 0) return error(format("it is %dx%d pixels", img.width, img.height));
+  if (static_cast<int64_t>(img.width) * img.height > kMaxImagePixels)
+    return error(format("%dx%d pixels is over the limit of %lld", img.width, img.height,
+                        static_cast<long long>(kMaxImagePixels)));
+  if (options.expect_channels >= 0 && img.channels != options.expect_channels)
+    return error(format("it has %d channel(s), expected %d", img.channels, options.expect_channels));
+  if (options.expect_16bit >= 0 && img.sixteen_bit != (options.expect_16bit != 0))
+    return error(img.sixteen_bit ? "it has 16-bit samples, expected 8-bit" : "it has 8-bit samples, expected 16-bit");
+  const int channels = options.channels > 0 ? options.channels : img.channels;
+  const size_t samples = static_cast<size_t>(img.width) * static_cast<size_t>(img.height) * static_cast<size_t>(channels);
+  TANDEM_RETURN_IF_ERROR(check_size_within_limit(samples * (options.sixteen_bit ? 2 : 1), "image '" + path + "'"));
+
+  stbi__context ctx;
+  TruncationWatch watch(bytes, &ctx);
+  stbi_io_callbacks cb = TruncationWatch::callbacks();
+  stbi__start_callbacks(&ctx, &cb, &watch);
+  int w = 0, h = 0, c = 0;
+  void* pixels = options.sixteen_bit ? static_cast<void*>(stbi__load_and_postprocess_16bit(&ctx, &w, &h, &c, channels))
+                                     : static_cast<void*>(stbi__load_and_postprocess_8bit(&ctx, &w, &h, &c, channels));
+  if (!pixels) return error(stbi_failure_reason());
+  if (watch.read_past_end() || w != img.width || h != img.height) {
+    stbi_image_free(pixels);
+    return error("the file is truncated (it ends before its pixel data does)");
+  }
+  img.channels = channels;
+  if (options.sixteen_bit) {
+    const auto* p = static_cast<const uint16_t*>(pixels);
+    img.u16.assign(p, p + samples);
+  } else {
+    const auto* p = static_cast<const uint8_t*>(pixels);
+    img.u8.assign(p, p + samples);
+  }
+  stbi_image_free(pixels);
+  return img;
+}
 
 Result<ImageU8> load_image(const std::string& path) {
-  int w = 0, h = 0, c = 0;
-  unsigned char* data = stbi_load(path.c_str(), &w, &h, &c, 3);
-  if (!data) return Status(Code::kInvalidArgument, "cannot read image '" + path + "': " + stbi_failure_reason());
+  TANDEM_ASSIGN_OR_RETURN(DecodedImage d, decode_image_file(path, {.channels = 3}));
   ImageU8 img;
-  img.width = w;
-  img.height = h;
-  img.rgb.assign(data, data + static_cast<size_t>(w) * h * 3);
-  stbi_image_free(data);
+  img.width = d.width;
+  img.height = d.height;
+  img.rgb = std::move(d.u8);
   return img;
 }
 
@@ -30,10 +134,17 @@ Status save_png(const ImageU8& image, const std::string& path) {
   return Status::ok();
 }
 
-Tensor preprocess_imagenet(const ImageU8& image, int64_t height, int64_t width) {
+Result<Tensor> preprocess_imagenet(const ImageU8& image, int64_t height, int64_t width) {
   static const float kMean[3] = {123.675f, 116.28f, 103.53f};
   static const float kStd[3] = {58.395f, 57.12f, 57.375f};
-  Tensor t = Tensor::make(DType::kFloat32, {1, 3, height, width});
+  TANDEM_CHECK_OR_RETURN(image.width > 0 && image.height > 0 &&
+                             image.rgb.size() == static_cast<size_t>(image.width) * image.height * 3,
+                         kInvalidArgument, "an image of %dx%d pixels cannot be a model input", image.width,
+                         image.height);
+  TANDEM_CHECK_OR_RETURN(height > 0 && width > 0, kInvalidArgument,
+                         "the model input is %lldx%lld: an image cannot be resized to it",
+                         static_cast<long long>(height), static_cast<long long>(width));
+  TANDEM_ASSIGN_OR_RETURN(Tensor t, Tensor::allocate(DType::kFloat32, {1, 3, height, width}, "the image input"));
   float* out = t.data<float>();
   float sy = static_cast<float>(image.height) / static_cast<float>(height);
   float sx = static_cast<float>(image.width) / static_cast<float>(width);

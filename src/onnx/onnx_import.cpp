@@ -5,7 +5,7 @@
 
 #include <set>
 
-#include "onnx/file_bytes.h"
+#include "core/regular_file.h"
 #include "onnx/tensor_proto.h"
 
 namespace tandem {
@@ -139,7 +139,7 @@ Result<std::unique_ptr<Graph>> import_onnx_bytes(const std::string& bytes, const
 }
 
 Result<std::unique_ptr<Graph>> import_onnx_file(const std::string& path) {
-  TANDEM_ASSIGN_OR_RETURN(std::string bytes, read_file_bytes(path));
+  TANDEM_ASSIGN_OR_RETURN(std::string bytes, read_regular_file(path, kMaxProtobufFileBytes, "model"));
   std::string dir = path.find('/') == std::string::npos ? "." : path.substr(0, path.rfind('/'));
   return import_onnx_bytes(bytes, dir, path);
 }

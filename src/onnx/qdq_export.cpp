@@ -7,7 +7,7 @@
 #include <fstream>
 #include <map>
 
-#include "onnx/file_bytes.h"
+#include "core/regular_file.h"
 #include "onnx/tensor_proto.h"
 
 namespace tandem {
@@ -76,7 +76,7 @@ class Names {
 
 Result<QdqExportReport> export_qdq(const std::string& model_path, const std::map<std::string, float>& scales,
                                    const std::string& out_path, const QdqExportOptions& options) {
-  TANDEM_ASSIGN_OR_RETURN(std::string bytes, read_file_bytes(model_path));
+  TANDEM_ASSIGN_OR_RETURN(std::string bytes, read_regular_file(model_path, kMaxProtobufFileBytes, "model"));
   onnx::ModelProto model;
   TANDEM_CHECK_OR_RETURN(model.ParseFromString(bytes) && model.has_graph(), kInvalidModel,
                          "'%s' is not a valid ONNX model", model_path.c_str());

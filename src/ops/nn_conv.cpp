@@ -7,6 +7,7 @@
 #include <cstring>
 #include <type_traits>
 
+#include "core/checked_size.h"
 #include "ops/nn_gemm.h"
 #include "ops/nn_register.h"
 
@@ -140,7 +141,10 @@ Result<ConvGeometry> conv_geometry(const OpContext& ctx) {
   g.group = ctx.attrs().get_int("group", 1);
   TANDEM_CHECK_OR_RETURN(g.group >= 1, kInvalidArgument, "attribute 'group'=%lld must be >= 1",
                          static_cast<long long>(g.group));
-  TANDEM_CHECK_OR_RETURN(g.in_channels == w.shape[1] * g.group && g.out_channels % g.group == 0, kInvalidArgument,
+  int64_t grouped_in = 0;
+  TANDEM_CHECK_OR_RETURN(checked_mul(w.shape[1], g.group, &grouped_in) && g.in_channels == grouped_in &&
+                             g.out_channels % g.group == 0,
+                         kInvalidArgument,
                          "X %s and W %s do not match group=%lld", shape_to_string(xs).c_str(),
                          shape_to_string(w.shape).c_str(), static_cast<long long>(g.group));
   if (ctx.has_input(2)) {
@@ -174,10 +178,18 @@ Status ConvKernel::prepare(const OpContext& ctx) {
     pointwise_ = pointwise_ && w.kernel[d] == 1 && w.strides[d] == 1 && w.pad_begin[d] == 0 && w.pad_end[d] == 0;
   threads_ = std::max(1, omp_get_max_threads());
   const int64_t jobs = geo_.batch * geo_.group;
-  const int64_t col_elems = pointwise_ ? 0 : geo_.in_channels / geo_.group * w.kernel_size() * w.out_size();
+  // The im2col matrix is the one size here not bounded by a tensor's: taps x output positions.
+  int64_t col_elems = 0;
+  TANDEM_CHECK_OR_RETURN(pointwise_ || (checked_mul(geo_.in_channels / geo_.group, w.kernel_size(), &col_elems) &&
+                                        checked_mul(col_elems, w.out_size(), &col_elems)),
+                         kResourceExhausted, "its im2col matrix (kernel %s over %s positions) is too large to count",
+                         shape_to_string(w.kernel).c_str(), shape_to_string(w.out).c_str());
   const int64_t elem_bytes = static_cast<int64_t>(dtype_size(geo_.dtype));
-  parallel_jobs_ = threads_ > 1 && jobs >= threads_ && col_elems * threads_ * elem_bytes <= kMaxJobScratchBytes;
-  if (col_elems > 0) col_ = Tensor::make(geo_.dtype, {col_elems * (parallel_jobs_ ? threads_ : 1)});
+  parallel_jobs_ = threads_ > 1 && jobs >= threads_ && col_elems <= kMaxJobScratchBytes / threads_ / elem_bytes;
+  if (col_elems > 0) {
+    TANDEM_ASSIGN_OR_RETURN(col_, Tensor::allocate(geo_.dtype, {col_elems, parallel_jobs_ ? threads_ : 1},
+                                                   "its im2col matrix"));
+  }
   const int64_t in_elems = geo_.batch * geo_.in_channels * w.in_size();
   const int64_t out_elems = geo_.batch * geo_.out_channels * w.out_size();
   if (geo_.src_channels_last) x_cf_ = Tensor::make(geo_.dtype, {in_elems});

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <string>
 
+#include "core/checked_size.h"
 #include "ops/nn_conv.h"
 #include "ops/nn_gemm.h"
 #include "ops/nn_register.h"
@@ -42,7 +43,9 @@ Result<ConvTransposeGeometry> conv_transpose_geometry(const OpContext& ctx) {
   TANDEM_CHECK_OR_RETURN(g.group >= 1 && w.shape[0] == g.in_channels && g.in_channels % g.group == 0, kInvalidArgument,
                          "X %s and W %s do not match group=%lld", shape_to_string(x.shape).c_str(),
                          shape_to_string(w.shape).c_str(), static_cast<long long>(g.group));
-  g.out_channels = w.shape[1] * g.group;
+  TANDEM_CHECK_OR_RETURN(checked_mul(w.shape[1], g.group, &g.out_channels), kInvalidArgument,
+                         "W %s with group=%lld has too many output channels", shape_to_string(w.shape).c_str(),
+                         static_cast<long long>(g.group));
   if (ctx.has_input(2))
     TANDEM_CHECK_OR_RETURN(ctx.in(2).dtype == x.dtype && ctx.in(2).shape == Shape{g.out_channels}, kInvalidArgument,
                            "bias %s must be [%lld]", shape_to_string(ctx.in(2).shape).c_str(),
@@ -73,11 +76,18 @@ Result<ConvTransposeGeometry> conv_transpose_geometry(const OpContext& ctx) {
   win.pad_begin.assign(rank, 0);
   win.pad_end.assign(rank, 0);
   for (size_t d = 0; d < rank; ++d) {
-    // Extent of the full transposed result before any cropping.
-    const int64_t full = win.strides[d] * (win.out[d] - 1) + out_pad[d] + (win.kernel[d] - 1) * win.dilations[d] + 1;
+    // Extent of the full transposed result before any cropping, in 128 bits: strides and input sizes from a
+    // hostile model could overflow 64.
+    const __int128 full128 = static_cast<__int128>(win.strides[d]) * (win.out[d] - 1) + out_pad[d] +
+                             static_cast<__int128>(win.kernel[d] - 1) * win.dilations[d] + 1;
+    const __int128 same128 = static_cast<__int128>(win.out[d]) * win.strides[d];
+    TANDEM_CHECK_OR_RETURN(full128 < (__int128{1} << 62) && same128 < (__int128{1} << 62), kInvalidArgument,
+                           "strides %s and dilations %s make an output too large to count",
+                           shape_to_string(win.strides).c_str(), shape_to_string(win.dilations).c_str());
+    const int64_t full = static_cast<int64_t>(full128);
     const bool same = auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER";
     if (!out_shape.empty() || same) {
-      win.in[d] = !out_shape.empty() ? out_shape[d] : win.out[d] * win.strides[d];
+      win.in[d] = !out_shape.empty() ? out_shape[d] : static_cast<int64_t>(same128);
       // Crop `total` cells: SAME_UPPER crops the odd one at the end, otherwise at the beginning (ONNX spec).
       const int64_t total = std::max<int64_t>(0, full - win.in[d]);
       win.pad_begin[d] = auto_pad == "SAME_UPPER" ? total / 2 : total - total / 2;
@@ -125,7 +135,7 @@ class ConvTransposeKernel : public Kernel {
   Status prepare(const OpContext& ctx) override {
     TANDEM_ASSIGN_OR_RETURN(geo_, conv_transpose_geometry(ctx));
     const int64_t rows = geo_.out_channels / geo_.group * geo_.window.kernel_size();
-    col_ = Tensor::make(geo_.dtype, {rows * geo_.window.out_size()});
+    TANDEM_ASSIGN_OR_RETURN(col_, Tensor::allocate(geo_.dtype, {rows, geo_.window.out_size()}, "its col2im matrix"));
     return Status::ok();
   }
 

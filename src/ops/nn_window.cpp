@@ -2,12 +2,18 @@
 #include "ops/nn_window.h"
 
 #include <algorithm>
+#include <climits>
+#include <cstdint>
 #include <string>
 
 namespace tandem {
 namespace {
 
 std::string ints_to_string(const std::vector<int64_t>& v) { return shape_to_string(v); }
+
+// Kernel sizes, strides, dilations and pads fit in 31 bits, so that the window arithmetic below cannot overflow
+// int64 on any input a tensor can have ((k - 1) * dilation < 2^62; no real network comes near).
+constexpr int64_t kMaxWindowValue = INT32_MAX;
 
 }  // namespace
 
@@ -18,9 +24,10 @@ Result<std::vector<int64_t>> window_ints(const Attributes& attrs, const char* na
     return Status(Code::kInvalidArgument,
                   format("attribute '%s'=%s must have %zu values", name, ints_to_string(v).c_str(), count));
   for (int64_t x : v)
-    if (x < min)
-      return Status(Code::kInvalidArgument, format("attribute '%s'=%s must be >= %lld", name, ints_to_string(v).c_str(),
-                                                   static_cast<long long>(min)));
+    if (x < min || x > kMaxWindowValue)
+      return Status(Code::kInvalidArgument, format("attribute '%s'=%s must be in [%lld, %lld]", name,
+                                                   ints_to_string(v).c_str(), static_cast<long long>(min),
+                                                   static_cast<long long>(kMaxWindowValue)));
   return v;
 }
 
@@ -33,7 +40,8 @@ Result<WindowGeometry> window_geometry(const Attributes& attrs, const std::vecto
     return Status(Code::kInvalidArgument, "kernel " + ints_to_string(kernel) + " does not match input spatial dims " +
                                               ints_to_string(in_spatial));
   for (int64_t k : kernel)
-    if (k < 1) return Status(Code::kInvalidArgument, "kernel_shape " + ints_to_string(kernel) + " must be >= 1");
+    if (k < 1 || k > kMaxWindowValue)
+      return Status(Code::kInvalidArgument, "kernel_shape " + ints_to_string(kernel) + " must be in [1, 2^31)");
 
   WindowGeometry g;
   g.in = in_spatial;

@@ -114,6 +114,10 @@ Status read_scales_or_sizes(const OpContext& ctx, bool legacy, ResizeConfig& cfg
       return Status(Code::kInvalidArgument, format("'scales'[%zu]=%g must be > 0", d, cfg.scales[d]));
     double extent = static_cast<double>(cfg.in_shape[d]) * cfg.scales[d];
     if (cfg.coord == ResizeCoord::kTfCropAndResize) extent *= cfg.roi[d + rank] - cfg.roi[d];
+    // A float too large for int64 (scales of 1e30, or inf) would make the cast undefined, not an error.
+    if (!(extent >= 0 && extent < 0x1p62))
+      return Status(Code::kInvalidArgument, format("'scales'[%zu]=%g makes dimension %zu of X %s %g long", d,
+                                                   cfg.scales[d], d, shape_to_string(cfg.in_shape).c_str(), extent));
     cfg.out_shape.push_back(static_cast<int64_t>(std::floor(extent)));
   }
   return Status::ok();

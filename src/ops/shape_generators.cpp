@@ -97,16 +97,21 @@ Result<int64_t> range_count(const Tensor& start, const Tensor& limit, const Tens
     return Status(Code::kInvalidArgument, "Range inputs must be scalars");
   if (dtype_is_float(start.dtype())) {
     double s = start.float_at(0), l = limit.float_at(0), d = delta.float_at(0);
-    if (d == 0.0 || !std::isfinite(s) || !std::isfinite(l) || !std::isfinite(d))
+    const double n = std::ceil((l - s) / d);
+    if (d == 0.0 || !std::isfinite(s) || !std::isfinite(l) || !std::isfinite(d) || !(n < 0x1p62))
       return Status(Code::kInvalidArgument, format("Range(%g, %g, %g) has no finite length", s, l, d));
-    return std::max<int64_t>(static_cast<int64_t>(std::ceil((l - s) / d)), 0);
+    return std::max<int64_t>(static_cast<int64_t>(n), 0);
   }
   int64_t s = start.int_at(0), l = limit.int_at(0), d = delta.int_at(0);
   if (d == 0) return Status(Code::kInvalidArgument, "Range delta is 0");
-  // Integer ceil division, exact where doubles would round.
-  int64_t diff = l - s;
-  int64_t n = diff / d + ((diff % d != 0 && ((diff < 0) == (d < 0))) ? 1 : 0);
-  return std::max<int64_t>(n, 0);
+  // Integer ceil division, exact where doubles would round; in 128 bits, as limit - start may not fit in 64.
+  const __int128 diff = static_cast<__int128>(l) - s;
+  const __int128 n = diff / d + ((diff % d != 0 && ((diff < 0) == (d < 0))) ? 1 : 0);
+  if (n > (__int128{1} << 62))
+    return Status(Code::kInvalidArgument, format("Range(%lld, %lld, %lld) has over 2^62 elements",
+                                                 static_cast<long long>(s), static_cast<long long>(l),
+                                                 static_cast<long long>(d)));
+  return std::max<int64_t>(static_cast<int64_t>(n), 0);
 }
 
 Status infer_range(OpContext& ctx) {

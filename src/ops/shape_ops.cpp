@@ -2,6 +2,7 @@
 // Identity, Dropout (inference). The generators (Constant, Range, Expand...) live in shape_generators.cpp.
 #include <algorithm>
 
+#include "core/checked_size.h"
 #include "ops/broadcast.h"
 #include "ops/shape_ops.h"
 
@@ -110,7 +111,9 @@ Status infer_reshape(OpContext& ctx) {
     TANDEM_CHECK_OR_RETURN(d >= 0, kInvalidArgument, "shape %s has invalid dimension %lld",
                            shape_to_string(target).c_str(), static_cast<long long>(target[i]));
     out[i] = d;
-    known *= d;
+    // A product that overflows would wrap ([7, 5270498306774157632] is 192 elements modulo 2^64).
+    TANDEM_CHECK_OR_RETURN(checked_mul(known, d, &known), kInvalidArgument, "shape %s has too many elements",
+                           shape_to_string(target).c_str());
   }
   int64_t numel = shape_numel(in);
   if (infer_at >= 0) {
@@ -119,7 +122,9 @@ Status infer_reshape(OpContext& ctx) {
                            shape_to_string(in).c_str(), shape_to_string(target).c_str());
     out[static_cast<size_t>(infer_at)] = numel / known;
   }
-  TANDEM_CHECK_OR_RETURN(shape_numel(out) == numel, kInvalidArgument, "cannot reshape %s (%lld elements) to %s",
+  Result<int64_t> out_numel = checked_numel(out);
+  TANDEM_CHECK_OR_RETURN(out_numel.is_ok() && *out_numel == numel, kInvalidArgument,
+                         "cannot reshape %s (%lld elements) to %s",
                          shape_to_string(in).c_str(), static_cast<long long>(numel), shape_to_string(out).c_str());
   ctx.set_output(0, ctx.in(0).dtype, out);
   return Status::ok();

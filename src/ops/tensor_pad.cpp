@@ -2,6 +2,7 @@
 // maps, per dimension, to an input coordinate or to "fill"; rows whose interior is plain input are memcpy'd.
 #include <algorithm>
 
+#include "core/checked_size.h"
 #include "ops/broadcast.h"
 #include "ops/shape_ops.h"
 #include "ops/tensor_copy.h"
@@ -60,7 +61,8 @@ Result<PadParams> pad_params(const OpContext& ctx) {
   p.out = in;
   for (size_t d = 0; d < in.size(); ++d) {
     int64_t b = p.pads[d], e = p.pads[d + in.size()];
-    p.out[d] = in[d] + b + e;
+    TANDEM_CHECK_OR_RETURN(add_dims(in[d], b, &p.out[d]) && add_dims(p.out[d], e, &p.out[d]), kInvalidArgument,
+                           "pads %s of input %s overflow", shape_to_string(given).c_str(), shape_to_string(in).c_str());
     TANDEM_CHECK_OR_RETURN(p.out[d] >= 0, kInvalidArgument, "pads %s crop input %s below nothing",
                            shape_to_string(given).c_str(), shape_to_string(in).c_str());
     TANDEM_CHECK_OR_RETURN(in[d] > 0 || p.out[d] == 0 || p.mode == PadMode::kConstant, kInvalidArgument,

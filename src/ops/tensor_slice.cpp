@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "core/checked_size.h"
 #include "ops/broadcast.h"
 #include "ops/shape_ops.h"
 #include "ops/tensor_copy.h"
@@ -122,7 +123,10 @@ Status infer_tile(OpContext& ctx) {
   TANDEM_RETURN_IF_ERROR(check_fixed_size(ctx.in(0).dtype, "input 'input'"));
   TANDEM_ASSIGN_OR_RETURN(std::vector<int64_t> repeats, tile_repeats(ctx));
   Shape out = ctx.in(0).shape;
-  for (size_t i = 0; i < out.size(); ++i) out[i] *= repeats[i];
+  for (size_t i = 0; i < out.size(); ++i)
+    TANDEM_CHECK_OR_RETURN(checked_mul(out[i], repeats[i], &out[i]), kInvalidArgument,
+                           "repeats %s of input %s overflow", shape_to_string(repeats).c_str(),
+                           shape_to_string(ctx.in(0).shape).c_str());
   ctx.set_output(0, ctx.in(0).dtype, out);
   return Status::ok();
 }

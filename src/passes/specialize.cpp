@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <set>
 
+#include "core/checked_size.h"
 #include "ops/op_registry.h"
 
 namespace tandem {
@@ -39,6 +40,8 @@ Status bind_inputs(Graph& graph, const SpecializeOptions& options) {
                            shape_to_string(shape).c_str());
     TANDEM_CHECK_OR_RETURN(in->dtype != DType::kUndefined || value != options.input_values.end(), kInvalidModel,
                            "input '%s' has no element type", in->name.c_str());
+    const DType dtype = value != options.input_values.end() ? value->second.dtype() : in->dtype;
+    TANDEM_RETURN_IF_ERROR_CTX(checked_nbytes(dtype, shape).status(), "input '" + in->name + "'");
     in->has_shape = true;
     in->shape = shape;
     if (value != options.input_values.end()) {
@@ -50,6 +53,14 @@ Status bind_inputs(Graph& graph, const SpecializeOptions& options) {
   graph.inputs.erase(std::remove_if(graph.inputs.begin(), graph.inputs.end(), [](Value* v) { return v->is_constant(); }),
                      graph.inputs.end());
   return Status::ok();
+}
+
+// Every shape inference computes is bounded here, once for all ops: no negative dimension, an element count and a
+// byte size that neither overflow nor pass the memory limit (a Tile of [2^40] repeats, a ConstantOfShape of
+// [1e6, 1e6] fed by a tiny model), before any kernel or arena is sized from it.
+Status check_output_size(DType dtype, const Shape& shape) {
+  if (dtype_size(dtype) == 0) return checked_numel(shape).status();
+  return checked_nbytes(dtype, shape).status();
 }
 
 // Shape and Size read only their input's shape, so they fold even when the data is unknown.
@@ -78,6 +89,8 @@ Status infer_node(Graph& graph, Node& node, bool fold) {
     if (!out) continue;
     TANDEM_CHECK_OR_RETURN(ctx.outputs[i].dtype != DType::kUndefined, kInternal, "%s: output '%s' has no type",
                            node.describe().c_str(), out->name.c_str());
+    TANDEM_RETURN_IF_ERROR_CTX(check_output_size(ctx.outputs[i].dtype, ctx.outputs[i].shape),
+                               node.describe() + ": output '" + out->name + "'");
     out->dtype = ctx.outputs[i].dtype;
     out->has_shape = true;
     out->shape = ctx.outputs[i].shape;

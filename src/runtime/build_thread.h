@@ -7,17 +7,28 @@
 // on the caller's thread, 34 ms built here, the same as `tandem run` (alternating, three rounds).
 #pragma once
 
+#include <new>
 #include <optional>
+#include <string>
 #include <thread>
 #include <utility>
 
+#include "core/status.h"
+
 namespace tandem {
 
-// Calls `work()` on a new thread and returns its result (a Result<T>; no exception crosses threads here).
+// Calls `work()` on a new thread and returns its result (a Result<T>). No exception crosses threads: memory
+// exhausted while building (Tensor::make's OutOfMemory, std::bad_alloc from a container) comes back as an error.
 template <typename F>
 auto on_build_thread(F&& work) -> decltype(work()) {
   std::optional<decltype(work())> out;
-  std::thread([&] { out.emplace(work()); }).join();
+  std::thread([&] {
+    try {
+      out.emplace(work());
+    } catch (const std::bad_alloc& e) {
+      out.emplace(Status(Code::kResourceExhausted, std::string("out of memory while building: ") + e.what()));
+    }
+  }).join();
   return std::move(*out);
 }
 

@@ -1,10 +1,9 @@
-// Writing a frame's three PNGs (png_file's encoder) and reading them back (stb_image).
+// Writing a frame's three PNGs (png_file's encoder) and reading them back (io/image's guarded decoder).
 #include "synth/frame_io.h"
 
 #include <cmath>
 
-#include <stb/stb_image.h>
-
+#include "io/image.h"
 #include "synth/png_file.h"
 
 namespace tandem {
@@ -16,15 +15,11 @@ std::string path_of(const std::string& dir, const std::string& name, const char*
 
 // An 8-bit image with exactly `channels` channels in the file (no silent conversion of a wrong file).
 Status read_png8(const std::string& path, int channels, int& w, int& h, std::vector<uint8_t>& out) {
-  int c = 0;
-  if (!stbi_info(path.c_str(), &w, &h, &c))
-    return Status(Code::kInvalidArgument, "cannot read image '" + path + "': " + stbi_failure_reason());
-  TANDEM_CHECK_OR_RETURN(c == channels && !stbi_is_16_bit(path.c_str()), kInvalidArgument,
-                         "'%s' has %d channel(s), expected an 8-bit image with %d", path.c_str(), c, channels);
-  unsigned char* data = stbi_load(path.c_str(), &w, &h, &c, channels);
-  if (!data) return Status(Code::kInvalidArgument, "cannot read image '" + path + "': " + stbi_failure_reason());
-  out.assign(data, data + static_cast<size_t>(w) * h * channels);
-  stbi_image_free(data);
+  TANDEM_ASSIGN_OR_RETURN(DecodedImage img,
+                          decode_image_file(path, {.channels = channels, .expect_channels = channels, .expect_16bit = 0}));
+  w = img.width;
+  h = img.height;
+  out = std::move(img.u8);
   return Status::ok();
 }
 

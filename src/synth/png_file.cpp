@@ -8,8 +8,9 @@
 #include <cstdlib>
 #include <fstream>
 
-#include <stb/stb_image.h>
 #include <zlib.h>
+
+#include "io/image.h"
 
 namespace tandem {
 namespace {
@@ -108,18 +109,12 @@ Status write_png_gray16(const std::string& path, const Gray16Image& img) {
 }
 
 Result<Gray16Image> read_png_gray16(const std::string& path) {
-  int w = 0, h = 0, c = 0;
-  if (!stbi_info(path.c_str(), &w, &h, &c))
-    return Status(Code::kInvalidArgument, "cannot read image '" + path + "': " + stbi_failure_reason());
-  TANDEM_CHECK_OR_RETURN(c == 1 && stbi_is_16_bit(path.c_str()), kInvalidArgument,
-                         "'%s' is not a 16-bit grayscale PNG (%d channel(s))", path.c_str(), c);
-  stbi_us* data = stbi_load_16(path.c_str(), &w, &h, &c, 1);
-  if (!data) return Status(Code::kInvalidArgument, "cannot read image '" + path + "': " + stbi_failure_reason());
+  TANDEM_ASSIGN_OR_RETURN(DecodedImage d, decode_image_file(path, {.channels = 1, .sixteen_bit = true,
+                                                                    .expect_channels = 1, .expect_16bit = 1}));
   Gray16Image img;
-  img.width = w;
-  img.height = h;
-  img.pixels.assign(data, data + static_cast<size_t>(w) * h);
-  stbi_image_free(data);
+  img.width = d.width;
+  img.height = d.height;
+  img.pixels = std::move(d.u16);
   return img;
 }
 

@@ -1,5 +1,5 @@
 // PNG files written by our own small encoder: 8-bit gray/RGB and 16-bit gray (the KITTI depth-map container,
-// which stb_image_write cannot write). Reading goes through stb_image, which decodes 16-bit PNGs exactly.
+// which stb_image_write cannot write). Reading goes through io/image's guarded decoder (stb_image), which decodes 16-bit PNGs exactly.
 #pragma once
 
 #include <cstdint>
