@@ -18,7 +18,7 @@ Result<Plan> plan_from_flags(const Session& session, const DeploymentFlags& flag
     plan = single_unit_plan(outputs, std::vector<int>(cores.begin(), cores.begin() + flags.threads), 1);
     if (label) *label = "one unit, " + std::to_string(flags.threads) + " core(s)";
   } else {
-    TANDEM_ASSIGN_OR_RETURN(plan, load_plan(flags.plan, 0));
+    TANDEM_ASSIGN_OR_RETURN(plan, load_plan(flags.plan, available_cores()));
     // Checked here rather than when the unit pins its threads, so the message names the plan and the core.
     for (const UnitSpec& u : plan.units)
       for (int core : u.cores)

@@ -67,7 +67,7 @@ Status plan_command(const PlanOptions& o) {
     plan.stages.push_back({"part2", heads_unit, outputs, Precision::kFp32, {}});
   }
   // Check it against the model before writing it.
-  TANDEM_ASSIGN_OR_RETURN(Plan checked, parse_plan(plan_to_json(plan), "generated plan", 0));
+  TANDEM_ASSIGN_OR_RETURN(Plan checked, parse_plan(plan_to_json(plan), "generated plan", {}));
   TANDEM_ASSIGN_OR_RETURN(Partition part, partition_graph(*g, checked, nullptr));
   for (const StageGraph& s : part.stages)
     std::cout << "stage " << s.name << " on " << s.unit << ": " << s.graph->node_count() << " nodes\n";

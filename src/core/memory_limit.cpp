@@ -3,9 +3,12 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <cstdint>
 #include <cstdlib>
+#include <cstring>
 
 namespace tandem {
 namespace {
@@ -94,5 +97,22 @@ Status reserve_memory(uint64_t bytes, const std::string& what) {
 void release_memory(uint64_t bytes) { g_in_use.fetch_sub(bytes, std::memory_order_relaxed); }
 
 uint64_t memory_in_use() { return g_in_use.load(std::memory_order_relaxed); }
+
+Result<std::shared_ptr<void>> allocate_counted(size_t bytes, const std::string& what) {
+  // 64-byte alignment: a full cache line and an AVX-512 vector, so kernels may use aligned loads.
+  if (bytes > SIZE_MAX - 63) return Status(Code::kResourceExhausted, what + " is too large to allocate");
+  const size_t rounded = std::max<size_t>((bytes + 63) / 64 * 64, 64);
+  TANDEM_RETURN_IF_ERROR(reserve_memory(rounded, what));
+  void* p = std::aligned_alloc(64, rounded);
+  if (!p) {
+    release_memory(rounded);
+    return Status(Code::kResourceExhausted, what + ": the system could not allocate " + format_bytes(rounded));
+  }
+  std::memset(p, 0, rounded);
+  return std::shared_ptr<void>(p, [rounded](void* q) {
+    std::free(q);
+    release_memory(rounded);
+  });
+}
 
 }  // namespace tandem

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <new>
 #include <string>
 
@@ -30,6 +31,10 @@ Status check_size_within_limit(uint64_t bytes, const std::string& what);
 Status reserve_memory(uint64_t bytes, const std::string& what);
 void release_memory(uint64_t bytes);
 uint64_t memory_in_use();
+
+// Zero-filled, 64-byte aligned storage of at least `bytes` (rounded up to 64, at least 64), counted against the
+// limit until the last owner drops it: tensor storage, engine arenas and pipeline slots. An error names `what`.
+Result<std::shared_ptr<void>> allocate_counted(size_t bytes, const std::string& what);
 
 // What an allocation that cannot return an error throws instead (Tensor::make): a std::bad_alloc, so that code
 // catching that catches this, with the reason as its message.

@@ -28,24 +28,11 @@ std::string shape_to_string(const Shape& shape) {
 Result<Tensor> Tensor::allocate(DType dtype, Shape shape, const std::string& what) {
   Result<size_t> nbytes = checked_nbytes(dtype, shape);
   TANDEM_RETURN_IF_ERROR_CTX(nbytes.status(), what);
-  // 64-byte alignment: a full cache line and an AVX-512 vector, so kernels may use aligned loads.
-  const size_t bytes = std::max<size_t>((*nbytes + 63) / 64 * 64, 64);
-  TANDEM_RETURN_IF_ERROR(reserve_memory(bytes, what + " " + shape_to_string(shape)));
-  void* p = std::aligned_alloc(64, bytes);
-  if (!p) {
-    release_memory(bytes);
-    return Status(Code::kResourceExhausted, what + " " + shape_to_string(shape) + ": the system could not allocate " +
-                                      format_bytes(bytes));
-  }
-  std::memset(p, 0, bytes);
   Tensor t;
+  TANDEM_ASSIGN_OR_RETURN(t.storage_, allocate_counted(*nbytes, what + " " + shape_to_string(shape)));
   t.dtype_ = dtype;
   t.shape_ = std::move(shape);
-  t.storage_ = std::shared_ptr<void>(p, [bytes](void* q) {
-    std::free(q);
-    release_memory(bytes);
-  });
-  t.data_ = p;
+  t.data_ = t.storage_.get();
   return t;
 }
 

@@ -2,16 +2,29 @@
 // writing.
 #include "plan/plan.h"
 
+#include <algorithm>
+#include <climits>
+#include <cstdint>
 #include <fstream>
 #include <set>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
+
+#include "core/regular_file.h"
 
 namespace tandem {
 namespace {
 
 using json = nlohmann::json;
+
+// CPU_SETSIZE: the largest core number an affinity mask can name.
+constexpr int kMaxCoreId = 1023;
+
+std::string core_list(const std::vector<int>& cores) {
+  std::string s;
+  for (int c : cores) s += (s.empty() ? "" : ",") + std::to_string(c);
+  return "cores " + s;
+}
 
 // Every error of one parse carries "<origin>: <json path>: ".
 class Checker {
@@ -31,6 +44,23 @@ class Checker {
       }
     return Status::ok();
   }
+  // An integer in [lo, hi] as JSON holds it (signed or unsigned 64-bit), so that nothing is narrowed on the way.
+  Result<int> int_in(const json& v, const std::string& path, int lo, int hi) const {
+    bool ok = false;
+    int64_t x = 0;
+    if (v.is_number_unsigned()) {
+      const uint64_t u = v.get<uint64_t>();
+      ok = u >= static_cast<uint64_t>(std::max(lo, 0)) && u <= static_cast<uint64_t>(hi);
+      x = static_cast<int64_t>(std::min<uint64_t>(u, static_cast<uint64_t>(INT64_MAX)));
+    } else if (v.is_number_integer()) {
+      x = v.get<int64_t>();
+      ok = x >= lo && x <= hi;
+    } else {
+      return error(path, "must be an integer, got " + v.dump());
+    }
+    if (!ok) return error(path, format("%s is outside %d..%d", v.dump().c_str(), lo, hi));
+    return static_cast<int>(x);
+  }
   Result<std::string> string_at(const json& obj, const std::string& path, const char* key, bool required) const {
     if (!obj.contains(key)) {
       if (required) return error(path, std::string("missing '") + key + "'");
@@ -46,7 +76,7 @@ class Checker {
   std::string origin_;
 };
 
-Result<UnitSpec> parse_unit(const Checker& c, const json& j, const std::string& path, int cpu_count) {
+Result<UnitSpec> parse_unit(const Checker& c, const json& j, const std::string& path, const std::vector<int>& cores) {
   TANDEM_RETURN_IF_ERROR(c.only_keys(j, path, {"name", "kind", "cores"}));
   UnitSpec u;
   TANDEM_ASSIGN_OR_RETURN(u.name, c.string_at(j, path, "name", true));
@@ -58,10 +88,10 @@ Result<UnitSpec> parse_unit(const Checker& c, const json& j, const std::string& 
       return c.error(path + ".cores", "a cpu unit needs a non-empty array of core ids");
     std::set<int> seen;
     for (const json& core : j.at("cores")) {
-      if (!core.is_number_integer()) return c.error(path + ".cores", "core ids must be integers");
-      int id = core.get<int>();
-      if (id < 0 || (cpu_count > 0 && id >= cpu_count))
-        return c.error(path + ".cores", format("core %d does not exist (this machine has cores 0..%d)", id, cpu_count - 1));
+      TANDEM_ASSIGN_OR_RETURN(int id, c.int_in(core, path + ".cores", 0, kMaxCoreId));
+      if (!cores.empty() && std::find(cores.begin(), cores.end(), id) == cores.end())
+        return c.error(path + ".cores",
+                       format("core %d is not one this process may run on (%s)", id, core_list(cores).c_str()));
       if (!seen.insert(id).second) return c.error(path + ".cores", format("core %d is listed twice", id));
       u.cores.push_back(id);
     }
@@ -163,20 +193,20 @@ int Plan::stage_index(const std::string& name) const {
   return -1;
 }
 
-Result<Plan> parse_plan(const std::string& json_text, const std::string& origin, int cpu_count) {
+Result<Plan> parse_plan(const std::string& json_text, const std::string& origin, const std::vector<int>& cores) {
   Checker c(origin);
   json j = json::parse(json_text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return Status(Code::kInvalidArgument, origin + ": not valid JSON");
   TANDEM_RETURN_IF_ERROR(c.only_keys(j, "plan", {"version", "units", "stages", "fallback_unit", "in_flight"}));
   Plan plan;
   if (j.contains("version")) {
-    if (!j.at("version").is_number_integer() || j.at("version").get<int>() != 1)
-      return c.error("version", "only plan version 1 is understood");
+    const json& v = j.at("version");
+    if (!v.is_number_integer() || v.dump() != "1") return c.error("version", "only plan version 1 is understood");
   }
   if (!j.contains("units") || !j.at("units").is_array() || j.at("units").empty())
     return c.error("units", "a plan needs a non-empty array of units");
   for (size_t i = 0; i < j.at("units").size(); ++i) {
-    TANDEM_ASSIGN_OR_RETURN(UnitSpec u, parse_unit(c, j.at("units")[i], "units[" + std::to_string(i) + "]", cpu_count));
+    TANDEM_ASSIGN_OR_RETURN(UnitSpec u, parse_unit(c, j.at("units")[i], "units[" + std::to_string(i) + "]", cores));
     plan.units.push_back(std::move(u));
   }
   if (!j.contains("stages") || !j.at("stages").is_array() || j.at("stages").empty())
@@ -188,21 +218,15 @@ Result<Plan> parse_plan(const std::string& json_text, const std::string& origin,
   TANDEM_ASSIGN_OR_RETURN(plan.fallback_unit, c.string_at(j, "plan", "fallback_unit", false));
   if (plan.fallback_unit.empty()) plan.fallback_unit = plan.units.front().name;
   if (j.contains("in_flight")) {
-    const json& n = j.at("in_flight");
-    if (!n.is_number_integer() || n.get<int>() < 1 || n.get<int>() > 64)
-      return c.error("in_flight", "must be an integer in 1..64");
-    plan.in_flight = n.get<int>();
+    TANDEM_ASSIGN_OR_RETURN(plan.in_flight, c.int_in(j.at("in_flight"), "in_flight", 1, 64));
   }
   TANDEM_RETURN_IF_ERROR(check_references(c, plan));
   return plan;
 }
 
-Result<Plan> load_plan(const std::string& path, int cpu_count) {
-  std::ifstream f(path);
-  if (!f) return Status(Code::kNotFound, "cannot open plan '" + path + "'");
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return parse_plan(ss.str(), "plan '" + path + "'", cpu_count);
+Result<Plan> load_plan(const std::string& path, const std::vector<int>& cores) {
+  TANDEM_ASSIGN_OR_RETURN(std::string text, read_regular_file(path, kMaxTextFileBytes, "plan"));
+  return parse_plan(text, "plan '" + path + "'", cores);
 }
 
 std::string plan_to_json(const Plan& plan) {

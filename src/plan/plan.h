@@ -61,10 +61,13 @@ struct Plan {
   int stage_index(const std::string& name) const;  // -1 if absent
 };
 
-// Parses and validates; errors name the origin (file), the JSON path and what is wrong. `cpu_count` bounds
-// the core ids (0 = do not check).
-Result<Plan> parse_plan(const std::string& json_text, const std::string& origin, int cpu_count);
-Result<Plan> load_plan(const std::string& path, int cpu_count);
+// Parses and validates; errors name the origin (file), the JSON path and what is wrong. Every core a unit names
+// must be in `cores` (the cores this process may run on), unless `cores` is empty (no check: a plan written
+// for another machine). Numbers are checked in their JSON form, never narrowed: core 4294967296 is an error,
+// not core 0.
+Result<Plan> parse_plan(const std::string& json_text, const std::string& origin, const std::vector<int>& cores);
+// Reads at most kMaxTextFileBytes from a regular file (a FIFO or /dev/zero is an error, not a hang).
+Result<Plan> load_plan(const std::string& path, const std::vector<int>& cores);
 std::string plan_to_json(const Plan& plan);
 Status save_plan(const Plan& plan, const std::string& path);
 

@@ -6,6 +6,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/regular_file.h"
+#include "quant/calibrators.h"
+
 namespace tandem {
 namespace {
 
@@ -109,10 +112,11 @@ Result<CalibrationCache> parse_cache(const std::string& text, const std::string&
     }
     float scale = 0.0f;
     std::memcpy(&scale, &bits, sizeof(scale));
-    if ((bits & 0x80000000u) != 0 || (bits & 0x7f800000u) == 0x7f800000u) {
+    if (!(scale >= kMinActivationScale && scale <= kMaxActivationScale)) {
       return line_error(path, line,
-                        format("scale %s (%g) of tensor '%s' is not a finite number >= 0", hex.c_str(),
-                               static_cast<double>(scale), name.c_str()));
+                        format("scale %s (%g) of tensor '%s' is outside [2^-32, 2^32] (a scale of 0, a denormal, "
+                               "an infinity or one that large cannot quantise)",
+                               hex.c_str(), static_cast<double>(scale), name.c_str()));
     }
     auto [it, inserted] = first_line.emplace(name, line);
     if (!inserted) {
@@ -124,12 +128,8 @@ Result<CalibrationCache> parse_cache(const std::string& text, const std::string&
 }
 
 Result<CalibrationCache> read_cache(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  TANDEM_CHECK_OR_RETURN(f.good(), kNotFound, "cannot open calibration cache '%s'", path.c_str());
-  std::ostringstream text;
-  text << f.rdbuf();
-  TANDEM_CHECK_OR_RETURN(!f.bad(), kIoError, "cannot read calibration cache '%s'", path.c_str());
-  return parse_cache(text.str(), path);
+  TANDEM_ASSIGN_OR_RETURN(std::string text, read_regular_file(path, kMaxTextFileBytes, "calibration cache"));
+  return parse_cache(text, path);
 }
 
 Result<std::string> format_cache(const CalibrationCache& cache) {
@@ -142,6 +142,9 @@ Result<std::string> format_cache(const CalibrationCache& cache) {
   for (const auto& [name, scale] : cache.scales) {
     TANDEM_CHECK_OR_RETURN(!trim(name).empty() && !has_line_break(name), kInvalidArgument,
                            "tensor name '%s' cannot be written to a calibration cache", name.c_str());
+    TANDEM_CHECK_OR_RETURN(scale >= kMinActivationScale && scale <= kMaxActivationScale, kInvalidArgument,
+                           "scale %g of tensor '%s' is outside [2^-32, 2^32] and would not be read back",
+                           static_cast<double>(scale), name.c_str());
     uint32_t bits = 0;
     std::memcpy(&bits, &scale, sizeof(bits));
     out += name + format(": %08" PRIx32 "\n", bits);

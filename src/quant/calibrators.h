@@ -36,6 +36,18 @@ float mse_amax(const Histogram& hist, int start_bin = 128);
 // the quantizer maps 0 -> 0).
 inline float scale_from_amax(float amax) { return amax / 127.0f; }
 
+// The range of activation scales a calibration cache may hold (written and read): a scale of 0, a denormal or one
+// near FLT_MAX makes every quantised value 0 or its requantisation multipliers (input scale * weight scale /
+// output scale) underflow or overflow, so such a cache is an error on reading. 2^-32 covers tensors whose largest
+// |x| is 3e-8; 2^32, largest values of 5e11. A tensor calibrated as all zeros gets the smallest scale (its zeros
+// still quantise to 0).
+inline constexpr float kMinActivationScale = 0x1p-32f;
+inline constexpr float kMaxActivationScale = 0x1p32f;
+inline float activation_scale_from_amax(float amax) {
+  const float s = scale_from_amax(amax);
+  return s > kMinActivationScale ? (s < kMaxActivationScale ? s : kMaxActivationScale) : kMinActivationScale;
+}
+
 // The floor on weight scales: float32 epsilon (2^-23), PyTorch's observers' `eps`. A zero output channel would
 // otherwise get scale 0, and the requantisation multipliers built from it (input scale * weight scale / output
 // scale, and its inverse) would be 0 or inf. It changes only channels with amax < 127 * 2^-23 (about 1.5e-5), whose

@@ -109,7 +109,7 @@ Result<CalibrationCache> Calibrator::cache(CalibrationMethod method, const Calib
   for (const auto& [name, stats] : stats_) {
     Result<float> amax = calibrate_amax(stats, method, options);
     TANDEM_RETURN_IF_ERROR_CTX(amax.status(), "tensor '" + name + "'");
-    cache.scales[name] = scale_from_amax(*amax);
+    cache.scales[name] = activation_scale_from_amax(*amax);
   }
   // The views on the way to each input (e.g. a stage boundary like c1 = reshape(transpose(tokens))) get the
   // same scale: a stage that receives the view finds it under its own name.

@@ -283,7 +283,7 @@ Result<std::unique_ptr<Deployment>> load_here(const std::string& path) {
   const std::string blob = bytes.substr(28 + hn, bn);
   Reader r{path, blob};
   try {
-    TANDEM_ASSIGN_OR_RETURN(Plan plan, parse_plan(header.at("plan").dump(), "engine file '" + path + "' plan", 0));
+    TANDEM_ASSIGN_OR_RETURN(Plan plan, parse_plan(header.at("plan").dump(), "engine file '" + path + "' plan", available_cores()));
     TANDEM_ASSIGN_OR_RETURN(std::vector<std::unique_ptr<Unit>> units, make_units(plan));
     std::vector<BoundaryTensor> tensors;
     for (const json& t : header.at("tensors"))

@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "core/memory_limit.h"
+
 namespace tandem {
 
 struct Pipeline::StageRun {
@@ -46,10 +48,9 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create(Deployment& d, const Pipeline
     total += (tensors[i].bytes() + 63) / 64 * 64;
   }
   for (int s = 0; s < p->slots_; ++s) {
-    void* mem = std::aligned_alloc(64, std::max<size_t>(total, 64));
-    TANDEM_CHECK_OR_RETURN(mem, kInternal, "cannot allocate a %zu-byte pipeline slot", total);
-    std::memset(mem, 0, total);
-    p->slot_memory_.emplace_back(mem, [](void* m) { std::free(m); });
+    TANDEM_ASSIGN_OR_RETURN(std::shared_ptr<void> slot, allocate_counted(total, format("pipeline slot %d", s)));
+    void* mem = slot.get();
+    p->slot_memory_.push_back(std::move(slot));
     std::vector<Tensor> views;
     for (size_t i = 0; i < tensors.size(); ++i)
       views.push_back(Tensor::view(tensors[i].dtype, tensors[i].shape, static_cast<std::byte*>(mem) + offset[i]));

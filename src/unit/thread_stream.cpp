@@ -11,7 +11,7 @@ double trace_clock() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch).count();
 }
 
-ThreadStream::ThreadStream(std::string name, std::function<void()> on_start, size_t capacity)
+ThreadStream::ThreadStream(std::string name, std::function<Status()> on_start, size_t capacity)
     : name_(std::move(name)), on_start_(std::move(on_start)), ring_(capacity) {
   trace_clock();  // fix the epoch before any stream starts
   worker_ = std::thread([this] { worker_main(); });
@@ -82,7 +82,7 @@ void ThreadStream::set_trace(TraceBuffer* trace) {
 }
 
 void ThreadStream::worker_main() {
-  if (on_start_) on_start_();
+  if (on_start_) error_ = on_start_().with_context(name_);
   for (;;) {
     Task t;
     {

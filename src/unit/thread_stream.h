@@ -14,8 +14,9 @@ namespace tandem {
 
 class ThreadStream final : public Stream {
  public:
-  // `on_start` runs first on the worker thread (affinity, thread counts).
-  ThreadStream(std::string name, std::function<void()> on_start, size_t capacity = 1024);
+  // `on_start` runs first on the worker thread (affinity, thread counts); if it fails, every task the stream is
+  // given fails with its error (a unit that cannot pin its cores must not run unpinned).
+  ThreadStream(std::string name, std::function<Status()> on_start, size_t capacity = 1024);
   ~ThreadStream() override;  // runs what is queued, then joins
 
   const std::string& name() const override { return name_; }
@@ -43,7 +44,7 @@ class ThreadStream final : public Stream {
   void execute(const Task& t);
 
   std::string name_;
-  std::function<void()> on_start_;
+  std::function<Status()> on_start_;
   mutable std::mutex mu_;
   std::condition_variable not_empty_, not_full_;
   std::vector<Task> ring_;

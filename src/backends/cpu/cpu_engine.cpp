@@ -11,6 +11,7 @@
 
 #include "backends/cpu/cpu_kernels.h"
 #include "backends/cpu/memory_plan.h"
+#include "core/memory_limit.h"
 #include "ops/flops.h"
 
 namespace tandem {
@@ -76,10 +77,8 @@ Result<std::unique_ptr<CpuEngine>> CpuEngine::build(const Graph& graph, const Cp
 
   MemoryPlan plan = plan_memory(requests);
   engine->arena_bytes_ = plan.total_bytes;
-  void* arena = std::aligned_alloc(64, (plan.total_bytes + 63) / 64 * 64 + 64);
-  TANDEM_CHECK_OR_RETURN(arena, kInternal, "cannot allocate a %zu-byte arena", plan.total_bytes);
-  engine->arena_ = std::shared_ptr<void>(arena, [](void* p) { std::free(p); });
-  auto* base = static_cast<std::byte*>(arena);
+  TANDEM_ASSIGN_OR_RETURN(engine->arena_, allocate_counted(plan.total_bytes + 64, "the engine's activation arena"));
+  auto* base = static_cast<std::byte*>(engine->arena_.get());
 
   // Views: constants are the constant tensors themselves (sharing, and so keeping alive, their storage);
   // everything else points into the arena.

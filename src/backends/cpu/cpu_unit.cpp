@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <sched.h>
 
+#include <cstring>
 #include <set>
 #include <string>
 
@@ -17,13 +18,21 @@
 
 namespace tandem {
 
-bool pin_current_thread(const std::vector<int>& cores) {
+Status pin_current_thread(const std::vector<int>& cores) {
   cpu_set_t set;
   CPU_ZERO(&set);
-  for (int c : cores) CPU_SET(c, &set);
-  bool ok = pthread_setaffinity_np(pthread_self(), sizeof(set), &set) == 0;
+  std::string list;
+  for (int c : cores) {
+    TANDEM_CHECK_OR_RETURN(c >= 0 && c < CPU_SETSIZE, kInvalidArgument, "core %d is not a CPU number (0..%d)", c,
+                           CPU_SETSIZE - 1);
+    CPU_SET(c, &set);
+    list += (list.empty() ? "" : ",") + std::to_string(c);
+  }
+  const int err = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+  TANDEM_CHECK_OR_RETURN(err == 0, kInvalidArgument, "cannot pin a thread to cores %s: %s", list.c_str(),
+                         std::strerror(err));
   omp_set_num_threads(static_cast<int>(cores.size()));
-  return ok;
+  return Status::ok();
 }
 
 std::vector<int> current_thread_cores() {
@@ -119,7 +128,7 @@ Result<std::unique_ptr<Engine>> CpuUnit::instantiate(const Graph& compiled_graph
 
 std::unique_ptr<Stream> CpuUnit::create_stream(const std::string& name) const {
   std::vector<int> cores = spec_.cores;
-  return std::make_unique<ThreadStream>(name, [cores] { pin_current_thread(cores); });
+  return std::make_unique<ThreadStream>(name, [cores] { return pin_current_thread(cores); });
 }
 
 }  // namespace tandem

@@ -27,8 +27,9 @@ class CpuUnit final : public Unit {
   UnitSpec spec_;
 };
 
-// Pins the calling thread to `cores` and sets its OpenMP team size to their count. False if the OS refused.
-bool pin_current_thread(const std::vector<int>& cores);
+// Pins the calling thread to `cores` and sets its OpenMP team size to their count; an error if the OS refused
+// (a core this process may not use), since a unit running unpinned would silently share cores with another.
+Status pin_current_thread(const std::vector<int>& cores);
 // The cores the calling thread may run on.
 std::vector<int> current_thread_cores();
 
