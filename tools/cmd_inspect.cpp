@@ -1,4 +1,5 @@
 // `tandem inspect`: inputs, outputs, operator counts, parameters and FLOPs (per node and in total).
+#include <algorithm>
 #include <iomanip>
 #include <iostream>
 
@@ -120,7 +121,15 @@ Status inspect_command(const InspectOptions& o) {
     auto spec = specialized_copy(g, *shapes);
     print_support(spec.is_ok() ? **spec : g);
   }
+  // Every input shape known (declared, or fixed by --shape): a model that does not build is an error, not a note.
+  bool concrete = true;
+  for (const PortInfo& p : session->inputs()) {
+    auto it = shapes->find(p.name);
+    const Shape& s = it != shapes->end() ? it->second : p.shape;
+    concrete = concrete && std::all_of(s.begin(), s.end(), [](int64_t d) { return d >= 0; });
+  }
   auto engine = session->engine_for(*shapes);
+  if (!engine.is_ok() && concrete) return engine.status();
   if (!engine.is_ok()) {
     std::cout << "  FLOPs: unknown until input shapes are fixed (" << engine.status().message() << ")\n";
     return Status::ok();

@@ -3,7 +3,22 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstdlib>
 #include <cstring>
+
+// stb_image allocates as its decoders ask, and its zlib grows an output buffer for as long as the compressed
+// stream goes on: a PNG of 8x8 pixels whose IDAT inflates to gigabytes would be inflated in full before the
+// size mismatch is noticed. Every stb allocation goes through here, and none may pass the bound the image's own
+// header gives (decode_image_file sets it), so such a stream fails at its first growth instead.
+namespace {
+thread_local size_t g_stbi_max_alloc = SIZE_MAX;
+void* stbi_bounded_malloc(size_t n) { return n > g_stbi_max_alloc ? nullptr : std::malloc(n); }
+void* stbi_bounded_realloc(void* p, size_t n) { return n > g_stbi_max_alloc ? nullptr : std::realloc(p, n); }
+}  // namespace
+#define STBI_MALLOC(sz) stbi_bounded_malloc(sz)
+#define STBI_REALLOC(p, newsz) stbi_bounded_realloc(p, newsz)
+#define STBI_FREE(p) std::free(p)
 
 // Only the formats Tandem documents: each decoder is attack surface, and GIF/PSD/PIC/HDR are not camera formats.
 #define STB_IMAGE_IMPLEMENTATION
@@ -95,6 +110,13 @@ Result<DecodedImage> decode_image_file(const std::string& path, const ImageDecod
   const size_t samples = static_cast<size_t>(img.width) * static_cast<size_t>(img.height) * static_cast<size_t>(channels);
   TANDEM_RETURN_IF_ERROR(check_size_within_limit(samples * (options.sixteen_bit ? 2 : 1), "image '" + path + "'"));
 
+  // The largest buffer a decoder needs for this image: 4 channels of 16 bits (stb converts through such buffers),
+  // one filter byte per row, and slack for headers and palettes.
+  struct AllocBound {
+    explicit AllocBound(size_t n) { g_stbi_max_alloc = n; }
+    ~AllocBound() { g_stbi_max_alloc = SIZE_MAX; }
+  } bound(static_cast<size_t>(img.width) * static_cast<size_t>(img.height) * 8 + static_cast<size_t>(img.height) * 8 +
+          (size_t{1} << 20));
   stbi__context ctx;
   TruncationWatch watch(bytes, &ctx);
   stbi_io_callbacks cb = TruncationWatch::callbacks();

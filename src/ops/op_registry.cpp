@@ -72,7 +72,12 @@ Result<std::vector<Tensor>> evaluate_reference(const OpSchema& schema, OpContext
   TANDEM_RETURN_IF_ERROR(kernel->prepare(ctx));
   std::vector<Tensor> outs;
   for (const TensorInfo& o : ctx.outputs) {
-    outs.push_back(o.present ? Tensor::make(o.dtype, o.shape) : Tensor());
+    if (!o.present) {
+      outs.emplace_back();
+      continue;
+    }
+    TANDEM_ASSIGN_OR_RETURN(Tensor t, Tensor::allocate(o.dtype, o.shape, "a folded constant"));
+    outs.push_back(std::move(t));
   }
   TANDEM_RETURN_IF_ERROR(kernel->run(inputs, outs));
   return outs;

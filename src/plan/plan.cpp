@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/json_nesting.h"
 #include "core/regular_file.h"
 
 namespace tandem {
@@ -195,6 +196,8 @@ int Plan::stage_index(const std::string& name) const {
 
 Result<Plan> parse_plan(const std::string& json_text, const std::string& origin, const std::vector<int>& cores) {
   Checker c(origin);
+  if (json_nesting_depth(json_text) > kMaxJsonNesting)
+    return Status(Code::kInvalidArgument, format("%s: nested more than %d levels deep", origin.c_str(), kMaxJsonNesting));
   json j = json::parse(json_text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return Status(Code::kInvalidArgument, origin + ": not valid JSON");
   TANDEM_RETURN_IF_ERROR(c.only_keys(j, "plan", {"version", "units", "stages", "fallback_unit", "in_flight"}));
