@@ -78,8 +78,7 @@ std::unique_ptr<Kernel> make_cpu_conv(const OpContext& node_ctx, const std::stri
   if (!ctx.in(1).constant || (ctx.has_input(2) && !ctx.in(2).constant)) return nullptr;
   if (fused || int8) {
     auto act = Activation::parse(n.attrs.get_string("activation", ""), n.attrs.get_floats("activation_params"));
-    dnnl::post_ops probe;
-    if (!act.is_ok() || !append_activation(*act, probe)) return nullptr;
+    if (!act.is_ok() || !onednn_eltwise_chain(*act)) return nullptr;
   }
   return make_tuned_kernel(std::vector<std::string>(std::begin(kTactics), std::end(kTactics)), make_tactic, tactic);
 }

@@ -65,27 +65,33 @@ Activation place_activation(const Activation& act, bool after, dnnl::post_ops& o
   return Activation{};
 }
 
-bool append_activation(const Activation& act, dnnl::post_ops& ops) {
+std::optional<OnednnEltwiseChain> onednn_eltwise_chain(const Activation& act) {
   using A = dnnl::algorithm;
+  auto one = [](A alg, float alpha, float beta) { return OnednnEltwiseChain{1, {{alg, alpha, beta}, {}}}; };
   switch (act.kind) {
-    case ActivationKind::kNone: return true;
-    case ActivationKind::kRelu: ops.append_eltwise(1.0f, A::eltwise_relu, 0.0f, 0.0f); return true;
-    case ActivationKind::kLeakyRelu: ops.append_eltwise(1.0f, A::eltwise_relu, act.alpha, 0.0f); return true;
-    case ActivationKind::kSigmoid: ops.append_eltwise(1.0f, A::eltwise_logistic, 0.0f, 0.0f); return true;
-    case ActivationKind::kTanh: ops.append_eltwise(1.0f, A::eltwise_tanh, 0.0f, 0.0f); return true;
-    case ActivationKind::kGelu: ops.append_eltwise(1.0f, A::eltwise_gelu_erf, 0.0f, 0.0f); return true;
-    case ActivationKind::kGeluTanh: ops.append_eltwise(1.0f, A::eltwise_gelu_tanh, 0.0f, 0.0f); return true;
-    case ActivationKind::kClip: ops.append_eltwise(1.0f, A::eltwise_clip, act.alpha, act.beta); return true;
-    case ActivationKind::kHardSwish: ops.append_eltwise(1.0f, A::eltwise_hardswish, 0.0f, 0.0f); return true;
+    case ActivationKind::kNone: return OnednnEltwiseChain{};
+    case ActivationKind::kRelu: return one(A::eltwise_relu, 0.0f, 0.0f);
+    case ActivationKind::kLeakyRelu: return one(A::eltwise_relu, act.alpha, 0.0f);
+    case ActivationKind::kSigmoid: return one(A::eltwise_logistic, 0.0f, 0.0f);
+    case ActivationKind::kTanh: return one(A::eltwise_tanh, 0.0f, 0.0f);
+    case ActivationKind::kGelu: return one(A::eltwise_gelu_erf, 0.0f, 0.0f);
+    case ActivationKind::kGeluTanh: return one(A::eltwise_gelu_tanh, 0.0f, 0.0f);
+    case ActivationKind::kClip: return one(A::eltwise_clip, act.alpha, act.beta);
+    case ActivationKind::kHardSwish: return one(A::eltwise_hardswish, 0.0f, 0.0f);
     // swish is x * sigmoid(alpha x); SiLU is alpha = 1.
-    case ActivationKind::kSilu: ops.append_eltwise(1.0f, A::eltwise_swish, 1.0f, 0.0f); return true;
+    case ActivationKind::kSilu: return one(A::eltwise_swish, 1.0f, 0.0f);
     case ActivationKind::kHardSigmoid:
-      // oneDNN 2.6 has no hardsigmoid eltwise: max(0, min(1, alpha x + beta)) as linear, then clip to [0, 1].
-      ops.append_eltwise(1.0f, A::eltwise_linear, act.alpha, act.beta);
-      ops.append_eltwise(1.0f, A::eltwise_clip, 0.0f, 1.0f);
-      return true;
+      // max(0, min(1, alpha x + beta)) as linear, then clip to [0, 1].
+      return OnednnEltwiseChain{2, {{A::eltwise_linear, act.alpha, act.beta}, {A::eltwise_clip, 0.0f, 1.0f}}};
   }
-  return false;
+  return std::nullopt;
+}
+
+bool append_activation(const Activation& act, dnnl::post_ops& ops) {
+  const std::optional<OnednnEltwiseChain> chain = onednn_eltwise_chain(act);
+  if (!chain) return false;
+  for (int i = 0; i < chain->count; ++i) ops.append_eltwise(1.0f, chain->ops[i].alg, chain->ops[i].alpha, chain->ops[i].beta);
+  return true;
 }
 
 Status OnednnUnary::prepare(const OpContext& ctx) {

@@ -4,6 +4,7 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -31,7 +32,19 @@ bool bf16_compute(const Node& node);
 // with Tandem's AVX-512 kernel (activation.h) is a tactic too.
 bool transcendental_activation(const Node& n);
 
-// Appends `act` as an eltwise post-op; false when oneDNN has no equivalent (caller falls back).
+// `act` as oneDNN eltwise operations, in order: none for kNone, two for HardSigmoid (oneDNN 2.6 has none of its
+// own); nullopt when oneDNN has no equivalent. Plain values, so that checking an activation allocates nothing
+// (a dnnl::post_ops reserves room for 32 entries: a model of 200000 nodes spent a third of its build in them).
+struct OnednnEltwiseOp {
+  dnnl::algorithm alg = dnnl::algorithm::undef;
+  float alpha = 0, beta = 0;
+};
+struct OnednnEltwiseChain {
+  int count = 0;
+  OnednnEltwiseOp ops[2];
+};
+std::optional<OnednnEltwiseChain> onednn_eltwise_chain(const Activation& act);
+// Appends `act` as eltwise post-ops; false when oneDNN has no equivalent (caller falls back).
 bool append_activation(const Activation& act, dnnl::post_ops& ops);
 // Where a kernel's fused activation goes: appended to `ops` (returns none), or, `after`, returned for the kernel to
 // apply to its result itself (Activation::apply_inplace) once the primitive has run.

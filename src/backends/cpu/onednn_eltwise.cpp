@@ -43,13 +43,11 @@ class OnednnEltwise final : public OnednnUnary {
   Status create(const memory::desc& md, const memory::desc& /*dst: the same*/, const dnnl::primitive_attr& attr,
                 memory::desc& scratch) override {
     // Reuse the activation -> eltwise mapping of the fused post-ops, so both paths compute the same thing.
-    dnnl::post_ops probe;
-    TANDEM_CHECK_OR_RETURN(append_activation(act_, probe) && probe.len() == 1, kUnsupported,
-                           "no single oneDNN eltwise for %s", act_.name().c_str());
-    float scale = 1, alpha = 0, beta = 0;
-    dnnl::algorithm alg = dnnl::algorithm::undef;
-    probe.get_params_eltwise(0, scale, alg, alpha, beta);
-    dnnl::eltwise_forward::desc d(dnnl::prop_kind::forward_inference, alg, md, alpha, beta);
+    const std::optional<OnednnEltwiseChain> chain = onednn_eltwise_chain(act_);
+    TANDEM_CHECK_OR_RETURN(chain && chain->count == 1, kUnsupported, "no single oneDNN eltwise for %s",
+                           act_.name().c_str());
+    const OnednnEltwiseOp& op = chain->ops[0];
+    dnnl::eltwise_forward::desc d(dnnl::prop_kind::forward_inference, op.alg, md, op.alpha, op.beta);
     dnnl::eltwise_forward::primitive_desc pd(d, attr, onednn_engine());
     call_.init(dnnl::eltwise_forward(pd), pd.impl_info_str());
     scratch = pd.scratchpad_desc();
@@ -96,8 +94,12 @@ class OnednnSoftmax final : public OnednnUnary {
 }  // namespace
 
 std::unique_ptr<Kernel> make_onednn_eltwise(const OpContext& ctx) {
+  // Below a thousand elements (an SE block's squeezed vector, a classifier's logits) Tandem's own elementwise
+  // kernel does the job in well under a microsecond; a oneDNN primitive costs ~10 us and a few KB to create
+  // per node, which dominated the build of graphs with very many small nodes.
+  constexpr int64_t kMinElements = 1024;
   Activation act;
-  if (!activation_of(ctx, act) || ctx.in(0).dtype != DType::kFloat32 || shape_numel(ctx.in(0).shape) == 0)
+  if (!activation_of(ctx, act) || ctx.in(0).dtype != DType::kFloat32 || shape_numel(ctx.in(0).shape) < kMinElements)
     return nullptr;
   return std::make_unique<OnednnEltwise>(act);
 }

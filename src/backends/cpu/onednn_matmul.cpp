@@ -197,8 +197,7 @@ std::unique_ptr<Kernel> make_onednn_matmul(const OpContext& ctx, const std::stri
       return nullptr;
     if (ctx.has_input(kInt8Bias) && !ctx.in(kInt8Bias).constant) return nullptr;
     auto act = Activation::parse(n.attrs.get_string("activation", ""), n.attrs.get_floats("activation_params"));
-    dnnl::post_ops probe;
-    if (!act.is_ok() || !append_activation(*act, probe) || n.attrs.get_float("alpha", 1.0f) != 1.0f) return nullptr;
+    if (!act.is_ok() || !onednn_eltwise_chain(*act) || n.attrs.get_float("alpha", 1.0f) != 1.0f) return nullptr;
     return std::make_unique<OnednnMatMul>();
   }
   if (!matmul && !fused) return nullptr;
@@ -216,8 +215,7 @@ std::unique_ptr<Kernel> make_onednn_matmul(const OpContext& ctx, const std::stri
   if (fused && n.attrs.get_float("alpha", 1.0f) != 1.0f && ctx.has_input(2)) return nullptr;
   if (fused) {
     auto act = Activation::parse(n.attrs.get_string("activation", ""), n.attrs.get_floats("activation_params"));
-    dnnl::post_ops probe;
-    if (!act.is_ok() || !append_activation(*act, probe)) return nullptr;
+    if (!act.is_ok() || !onednn_eltwise_chain(*act)) return nullptr;
   }
   // A node a bf16 stage marked: bf16 is allowed, not imposed (as for convolutions), so both are timed. So is the
   // activation after the product, for the activations whose oneDNN post-op is slow (as for convolutions).
