@@ -1,9 +1,9 @@
 // `tandem synth`: writes a SynthDrive frame set (RGB, Cityscapes labels, KITTI-style depth PNGs) to a directory.
-#include <charconv>
 #include <iomanip>
 #include <iostream>
 
 #include "command.h"
+#include "eval/input_size.h"
 #include "synth/frame_set.h"
 
 namespace tandem::cli {
@@ -17,21 +17,12 @@ struct SynthCommandOptions {
   int threads = 1;
 };
 
-// "HxW" with positive integers.
-Status parse_size(const std::string& text, int& height, int& width) {
-  size_t x = text.find('x');
-  auto parse = [](const std::string& s, int& v) {
-    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    return !s.empty() && ec == std::errc() && end == s.data() + s.size() && v > 0;
-  };
-  TANDEM_CHECK_OR_RETURN(x != std::string::npos && parse(text.substr(0, x), height) && parse(text.substr(x + 1), width),
-                         kInvalidArgument, "--size: expected HxW with positive integers, got '%s'", text.c_str());
-  return Status::ok();
-}
-
 Status synth_command(const SynthCommandOptions& o) {
   SynthSetOptions so;
-  TANDEM_RETURN_IF_ERROR(parse_size(o.size, so.height, so.width));
+  Result<ImageSize> size = parse_image_size(o.size);
+  TANDEM_RETURN_IF_ERROR_CTX(size.status(), "--size");
+  so.height = size->height;
+  so.width = size->width;
   so.source = {o.seed, o.count};
   so.out_dir = o.out_dir;
   so.threads = o.threads;

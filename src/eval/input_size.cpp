@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <charconv>
 
+#include "io/image.h"
+
 namespace tandem {
 namespace {
 
@@ -21,6 +23,9 @@ Result<ImageSize> parse_image_size(const std::string& text) {
   bool ok = x != std::string::npos && parse_positive(text.substr(0, x), s.height) &&
             parse_positive(text.substr(x + 1), s.width);
   TANDEM_CHECK_OR_RETURN(ok, kInvalidArgument, "bad size '%s' (expected HxW, e.g. 256x512)", text.c_str());
+  // No larger than an image Tandem would read back (io/image.h).
+  TANDEM_CHECK_OR_RETURN(static_cast<int64_t>(s.height) * s.width <= kMaxImagePixels, kInvalidArgument,
+                         "size '%s' is over %lld pixels", text.c_str(), static_cast<long long>(kMaxImagePixels));
   return s;
 }
 

@@ -90,6 +90,7 @@ Result<std::unique_ptr<Graph>> import_onnx_bytes(const std::string& bytes, const
   }
 
   // Every name a node may read: inputs, initializers and every node output (in any order, cycles are found later).
+  const std::set<const Value*> graph_inputs(graph->inputs.begin(), graph->inputs.end());
   std::set<std::string> produced;
   for (const auto& n : gp.node())
     for (const auto& o : n.output()) {
@@ -110,7 +111,7 @@ Result<std::unique_ptr<Graph>> import_onnx_bytes(const std::string& bytes, const
         continue;
       }
       Value* v = graph->find_value(i);
-      if (!produced.count(i) && (!v || (!v->is_constant() && !std::count(graph->inputs.begin(), graph->inputs.end(), v))))
+      if (!produced.count(i) && (!v || (!v->is_constant() && !graph_inputs.count(v))))
         return Status(Code::kInvalidModel, "'" + where + "': node '" + name + "' (" + np.op_type() + ") reads '" + i +
                                                "', which is not a graph input, an initializer or any node's output");
       ins.push_back(graph->value(i));

@@ -12,8 +12,15 @@
 namespace hostile {
 
 // The rule for untrusted input: refused (exit 1, one `tandem: error: ` line) within these, never a crash or a hang.
-inline constexpr int kTimeLimitS = 20;
-inline constexpr long kRssLimitKb = 2L * 1024 * 1024;  // 2 GiB
+// Built with sanitizers (TANDEM_SANITIZE), every run is several times slower and ASan's shadow memory and
+// quarantine add to its RSS: the normal build enforces the limits, the sanitized one looks for memory errors.
+#ifdef TANDEM_SANITIZED
+inline constexpr int kSanitizerSlowdown = 5;
+#else
+inline constexpr int kSanitizerSlowdown = 1;
+#endif
+inline constexpr int kTimeLimitS = 20 * kSanitizerSlowdown;
+inline constexpr long kRssLimitKb = 2L * 1024 * 1024 * kSanitizerSlowdown;  // 2 GiB
 
 struct HostileResult {
   std::string command;     // the arguments after `tandem`, for messages
