@@ -76,6 +76,20 @@ TEST(MemoryPlan, SameOffsetsAsScanningAndNoOverlapInTime) {
   }
 }
 
+TEST(MemoryPlan, ManyBuffersAliveAtOnceNeverShareBytes) {
+  // A node reading 3000 tensors that are all alive at once: past the planner's overlap bound buffers go on top.
+  std::mt19937 rng(3);
+  std::vector<BufferRequest> fan;
+  const int n = 3000;
+  for (int i = 0; i < n; ++i) fan.push_back({1 + rng() % 5000, i, n});
+  fan.push_back({4096, n, INT_MAX});
+  const MemoryPlan plan = plan_memory(fan);
+  std::vector<std::pair<size_t, size_t>> ranges;
+  for (int i = 0; i < n; ++i) ranges.emplace_back(plan.offsets[i], plan.offsets[i] + fan[i].bytes);
+  std::sort(ranges.begin(), ranges.end());
+  for (size_t i = 1; i < ranges.size(); ++i) EXPECT_LE(ranges[i - 1].second, ranges[i].first);
+}
+
 TEST(MemoryPlan, LongChainStaysSmall) {
   // x -> n0 -> n1 -> ... -> y: two buffers suffice whatever the length, and planning 200000 of them is quick.
   std::vector<BufferRequest> chain;

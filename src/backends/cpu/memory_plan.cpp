@@ -5,6 +5,9 @@
 // the number of tensors (a 100000-node chain spent 3.4 s here); an interval index finds them in
 // O(log n + k) for k overlaps: the placed buffers alive at the new one's first step (a stabbing query on a
 // segment tree over steps) plus those starting later within its lifetime (an ordered map by first step).
+// When more than kMaxOverlaps placed buffers overlap a new one (a node whose 50000 inputs are all alive at
+// once), the search for a gap among them would again be quadratic, so the buffer goes on top of everything
+// placed so far instead: always free, and only such graphs pay for it in arena size.
 #include "backends/cpu/memory_plan.h"
 
 #include <algorithm>
@@ -24,12 +27,14 @@ class StepSegmentTree {
  public:
   explicit StepSegmentTree(int size) : size_(std::max(size, 1)), nodes_(4 * static_cast<size_t>(size_)) {}
   void insert(int first, int last, int id) { insert(1, 0, size_ - 1, first, last, id); }
+  // Calls f(id) for the intervals containing `step` while f returns true.
   template <typename F>
   void for_each_containing(int step, F&& f) const {
     size_t node = 1;
     int lo = 0, hi = size_ - 1;
     for (;;) {
-      for (int id : nodes_[node]) f(id);
+      for (int id : nodes_[node])
+        if (!f(id)) return;
       if (lo == hi) return;
       const int mid = lo + (hi - lo) / 2;
       if (step <= mid) {
@@ -62,6 +67,7 @@ class StepSegmentTree {
 
 MemoryPlan plan_memory(const std::vector<BufferRequest>& requests) {
   constexpr size_t kAlign = 64;
+  constexpr size_t kMaxOverlaps = 1024;
   MemoryPlan plan;
   plan.offsets.assign(requests.size(), 0);
   if (requests.empty()) return plan;
@@ -90,14 +96,22 @@ MemoryPlan plan_memory(const std::vector<BufferRequest>& requests) {
     if (size == 0) size = kAlign;
     // Intervals already taken during this buffer's lifetime, by start address.
     busy.clear();
-    alive.for_each_containing(first, [&](int id) { busy.emplace_back(placed[id].offset, placed[id].end); });
-    for (auto it = by_first.upper_bound(first); it != by_first.end() && it->first <= last; ++it)
-      for (int id : it->second) busy.emplace_back(placed[id].offset, placed[id].end);
-    std::sort(busy.begin(), busy.end());
-    size_t offset = 0;
-    for (const auto& [start, end] : busy) {
-      if (offset + size <= start) break;
-      offset = std::max(offset, end);
+    auto take = [&](int id) {
+      busy.emplace_back(placed[id].offset, placed[id].end);
+      return busy.size() <= kMaxOverlaps;
+    };
+    alive.for_each_containing(first, take);
+    for (auto it = by_first.upper_bound(first); it != by_first.end() && it->first <= last && busy.size() <= kMaxOverlaps; ++it)
+      for (int id : it->second)
+        if (!take(id)) break;
+    size_t offset = plan.total_bytes;
+    if (busy.size() <= kMaxOverlaps) {
+      std::sort(busy.begin(), busy.end());
+      offset = 0;
+      for (const auto& [start, end] : busy) {
+        if (offset + size <= start) break;
+        offset = std::max(offset, end);
+      }
     }
     plan.offsets[idx] = offset;
     placed[idx] = {offset, offset + size};
