@@ -447,6 +447,20 @@ TEST_F(HostileModel, ChainOf200000ReluRuns) {
   expect_accepted(run_tandem({"run", write(b)}), "[1,4]");
 }
 
+// Legitimately valid: a wide graph, 50000 Relus of one input all concatenated, so that every branch is alive
+// at the Concat (the arena planner's search among overlapping buffers was quadratic in such live sets).
+TEST_F(HostileModel, FanOutOf50000ReluRuns) {
+  ModelBuilder b;
+  b.input("x", {1, 4}).output("y");
+  std::vector<std::string> branches;
+  for (int i = 0; i < 50000; ++i) {
+    branches.push_back("t" + std::to_string(i));
+    b.node("Relu", {"x"}, {branches.back()});
+  }
+  set_attr(b.node("Concat", branches, {"y"}), "axis", int64_t{0});
+  expect_accepted(run_tandem({"run", write(b)}), "[50000,4]");
+}
+
 // ModelProto.graph -> (GraphProto.node -> NodeProto.attribute -> AttributeProto.g ->) x 100000: 300000 levels.
 std::string deeply_nested_model(int levels) {
   std::vector<uint64_t> graph_bytes(levels + 1, 0);  // graph_bytes[k]: a GraphProto with k levels inside it
