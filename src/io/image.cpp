@@ -35,6 +35,7 @@ void* stbi_bounded_realloc(void* p, size_t n) { return n > g_stbi_max_alloc ? nu
 #include "core/checked_size.h"
 #include "core/memory_limit.h"
 #include "core/regular_file.h"
+#include "io/image_structure.h"
 
 namespace tandem {
 namespace {
@@ -84,6 +85,7 @@ Result<DecodedImage> decode_image_file(const std::string& path, const ImageDecod
   auto error = [&](const std::string& what) {
     return Status(Code::kInvalidArgument, "cannot read image '" + path + "': " + what);
   };
+  TANDEM_RETURN_IF_ERROR_CTX(check_image_structure(bytes), "cannot read image '" + path + "'");
   const auto* data = reinterpret_cast<const stbi_uc*>(bytes.data());
   const int len = static_cast<int>(bytes.size());
   DecodedImage img;

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "core/regular_file.h"
+#include "onnx/node_arity.h"
 #include "onnx/tensor_proto.h"
 
 namespace tandem {
@@ -104,6 +105,10 @@ Result<std::unique_ptr<Graph>> import_onnx_bytes(const std::string& bytes, const
   for (const auto& np : gp.node()) {
     std::string name = np.name().empty() ? np.op_type() + "_" + std::to_string(index) : np.name();
     ++index;
+    const std::string domain = normalize_domain(np.domain());
+    auto opset = graph->opsets.find(domain);
+    TANDEM_RETURN_IF_ERROR(check_node_arity(np, domain, opset == graph->opsets.end() ? 1 : opset->second,
+                                            "'" + where + "': node '" + name + "' (" + np.op_type() + ")"));
     std::vector<Value*> ins, outs;
     for (const auto& i : np.input()) {
       if (i.empty()) {

@@ -34,10 +34,17 @@ struct OpContext {
   const Attributes& attrs() const { return node->attrs; }
   int num_inputs() const { return static_cast<int>(inputs.size()); }
   int num_outputs() const { return static_cast<int>(outputs.size()); }
-  bool has_input(int i) const { return i < num_inputs() && inputs[static_cast<size_t>(i)].present; }
-  bool has_output(int i) const { return i < num_outputs() && outputs[static_cast<size_t>(i)].present; }
-  const TensorInfo& in(int i) const { return inputs[static_cast<size_t>(i)]; }
-  const TensorInfo& out(int i) const { return outputs[static_cast<size_t>(i)]; }
+  bool has_input(int i) const { return i >= 0 && i < num_inputs() && inputs[static_cast<size_t>(i)].present; }
+  bool has_output(int i) const { return i >= 0 && i < num_outputs() && outputs[static_cast<size_t>(i)].present; }
+  // Past the node's last input or output, an absent one: an op's code may ask for input 2 of a node that has
+  // one input (a hostile file's), and must then see it missing rather than read past the list.
+  const TensorInfo& in(int i) const { return has_slot(inputs, i) ? inputs[static_cast<size_t>(i)] : absent(); }
+  const TensorInfo& out(int i) const { return has_slot(outputs, i) ? outputs[static_cast<size_t>(i)] : absent(); }
+  static bool has_slot(const std::vector<TensorInfo>& v, int i) { return i >= 0 && i < static_cast<int>(v.size()); }
+  static const TensorInfo& absent() {
+    static const TensorInfo kAbsent;
+    return kAbsent;
+  }
   void set_output(int i, DType dtype, Shape shape) {
     if (!has_output(i)) return;
     outputs[static_cast<size_t>(i)].dtype = dtype;

@@ -192,6 +192,8 @@ class RegionRewriter {
         v->producer = nullptr;
         add_transpose(inner, kPermToNchw, v, v->name + "/to_nchw");
         kept_outputs_.insert(v);
+        // The member now writes `inner`: step 4 must see that output as NHWC (a conv's dst_layout follows it).
+        region_values.insert(inner);
         continue;
       }
       original_shape_[v] = v->shape;

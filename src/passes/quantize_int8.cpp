@@ -43,6 +43,7 @@ QuantizedWeights quantize_weights(const Tensor& w, bool channel_is_last) {
     out.scale.data<float>()[c] = amax[static_cast<size_t>(c)] > 0 ? amax[static_cast<size_t>(c)] / 127.0f : 1e-12f;
   for (int64_t i = 0; i < total; ++i) {
     float v = std::nearbyint(w.data<float>()[i] / out.scale.data<float>()[channel_of(i)]);
+    v = v == v ? v : 0.0f;  // a NaN weight (a hostile model's) quantises to 0: casting NaN would be undefined
     out.q.data<int8_t>()[i] = static_cast<int8_t>(std::clamp(v, -127.0f, 127.0f));
   }
   return out;

@@ -13,7 +13,9 @@ namespace {
 
 Status bind_inputs(Graph& graph, const SpecializeOptions& options) {
   for (const auto& [name, shape] : options.input_shapes) {
-    bool known = std::any_of(graph.inputs.begin(), graph.inputs.end(), [&](Value* v) { return v->name == name; });
+    // `&name = name`: clang 14 cannot capture a structured binding.
+    bool known = std::any_of(graph.inputs.begin(), graph.inputs.end(),
+                             [&name = name](Value* v) { return v->name == name; });
     TANDEM_CHECK_OR_RETURN(known, kInvalidArgument, "the model has no input named '%s'", name.c_str());
   }
   for (Value* in : graph.inputs) {
@@ -72,6 +74,8 @@ bool reads_only_shape(const Node& node) {
 Status infer_node(Graph& graph, Node& node, bool fold) {
   const OpSchema* schema = OpRegistry::global().find(node.domain, node.op_type);
   TANDEM_CHECK_OR_RETURN(schema, kUnsupported, "%s: operator is not supported", node.describe().c_str());
+  // Every operator Tandem has gives its first output (the rest may be optional); kernels write it.
+  TANDEM_CHECK_OR_RETURN(node.output(0), kInvalidModel, "%s has no output", node.describe().c_str());
   for (Value* v : node.inputs) {
     if (!v) continue;
     TANDEM_CHECK_OR_RETURN(v->shape_is_concrete() && v->dtype != DType::kUndefined, kInternal,
@@ -246,6 +250,7 @@ Status verify_recorded_graph(const Graph& graph) {
   for (const Node* node : order) {
     const OpSchema* schema = OpRegistry::global().find(node->domain, node->op_type);
     TANDEM_CHECK_OR_RETURN(schema, kUnsupported, "%s: operator is not supported", node->describe().c_str());
+    TANDEM_CHECK_OR_RETURN(node->output(0), kInvalidModel, "%s has no output", node->describe().c_str());
     for (const Value* v : node->inputs)
       TANDEM_CHECK_OR_RETURN(!v || available.count(v), kInvalidModel, "%s reads '%s', which nothing produces",
                              node->describe().c_str(), v->name.c_str());

@@ -13,6 +13,7 @@
 #include "backends/cpu/memory_plan.h"
 #include "core/memory_limit.h"
 #include "ops/flops.h"
+#include "passes/specialize.h"
 
 namespace tandem {
 
@@ -20,6 +21,9 @@ Result<std::unique_ptr<CpuEngine>> CpuEngine::build(const Graph& graph, const Cp
   auto engine = std::unique_ptr<CpuEngine>(new CpuEngine());
   engine->options_ = options;
   TANDEM_CHECK_OR_RETURN(options.threads >= 1, kInvalidArgument, "threads must be >= 1, got %d", options.threads);
+  // Kernels size every read and write from the values' recorded shapes: a graph whose shapes disagree with what
+  // its nodes compute (a hostile engine file, or a pass's bug) must stop here, not overrun a buffer.
+  TANDEM_RETURN_IF_ERROR_CTX(verify_recorded_graph(graph), "the graph to compile");
   omp_set_num_threads(options.threads);  // kernels query the thread count while preparing
   TANDEM_ASSIGN_OR_RETURN(std::vector<Node*> order, graph.topological_order());
 
