@@ -23,11 +23,11 @@ Status need_bytes(const std::string& bytes, uint64_t needed, const char* format)
              " bytes, the file has " + std::to_string(bytes.size()));
 }
 
-// Every DHT segment before the first scan: per table, 16 code counts summing to at most 256, then that many
-// symbols, all inside the segment.
+// Every DHT segment (progressive files have some between scans): per table, 16 code counts summing to at most
+// 256, then that many symbols, all inside the segment; and no header segment cut off by the end of the file.
 Status check_jpeg(const std::string& b) {
   size_t at = 2;  // after SOI
-  while (at + 4 <= b.size()) {
+  while (at + 2 <= b.size()) {
     if (static_cast<uint8_t>(b[at]) != 0xFF) return Status::ok();  // stb reports the broken marker itself
     const uint8_t marker = static_cast<uint8_t>(b[at + 1]);
     if (marker == 0xFF) {  // fill byte
@@ -38,9 +38,20 @@ Status check_jpeg(const std::string& b) {
       at += 2;
       continue;
     }
+    if (marker == 0xD9) return Status::ok();  // the end
+    if (at + 4 > b.size()) return bad("the JPEG file is truncated inside a header segment");
     const size_t length = be16(b, at + 2);
-    if (length < 2 || at + 2 + length > b.size()) return Status::ok();  // stb stops on it
-    if (marker == 0xDA || marker == 0xD9) return Status::ok();     // the first scan, or the end
+    // stb reads a segment cut off by the end of the file as zeros (a DHT so cut made its Huffman overflow).
+    if (length < 2 || at + 2 + length > b.size()) return bad("the JPEG file is truncated inside a header segment");
+    if (marker == 0xDA) {
+      // A scan: its entropy-coded data runs to the next marker that is not a stuffed 0xFF00 or a restart
+      // (progressive files define more tables between scans).
+      at += 2 + length;
+      while (at + 1 < b.size() && !(static_cast<uint8_t>(b[at]) == 0xFF && b[at + 1] != 0 &&
+                                    !(static_cast<uint8_t>(b[at + 1]) >= 0xD0 && static_cast<uint8_t>(b[at + 1]) <= 0xD7)))
+        ++at;
+      continue;
+    }
     if (marker == 0xC4) {
       size_t p = at + 4;
       const size_t end = at + 2 + length;
