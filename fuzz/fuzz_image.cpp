@@ -5,6 +5,9 @@
 
 TANDEM_FUZZ_INIT(image) {
   tandem_fuzz::init_process();
+  // Images of a few megapixels at most: a 200-byte PNG can legitimately declare 100 megapixels of one colour,
+  // and decoding those (slowly, correctly) would only cost executions.
+  tandem::set_memory_limit(uint64_t{32} << 20);
   return 0;
 }
 

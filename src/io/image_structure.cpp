@@ -25,10 +25,12 @@ Status need_bytes(const std::string& bytes, uint64_t needed, const char* format)
 
 // Every DHT segment (progressive files have some between scans): per table, 16 code counts summing to at most
 // 256, then that many symbols, all inside the segment; and no header segment cut off by the end of the file.
-Status check_jpeg(const std::string& b) {
-  size_t at = 2;  // after SOI
+Status check_jpeg(const std::string& b, size_t at) {
   while (at + 2 <= b.size()) {
-    if (static_cast<uint8_t>(b[at]) != 0xFF) return Status::ok();  // stb reports the broken marker itself
+    if (static_cast<uint8_t>(b[at]) != 0xFF) {  // stb skips bytes that are not a marker until it finds one
+      ++at;
+      continue;
+    }
     const uint8_t marker = static_cast<uint8_t>(b[at + 1]);
     if (marker == 0xFF) {  // fill byte
       ++at;
@@ -139,8 +141,12 @@ Status check_tga(const std::string& b) {
 }  // namespace
 
 Status check_image_structure(const std::string& bytes) {
-  if (bytes.size() >= 3 && static_cast<uint8_t>(bytes[0]) == 0xFF && static_cast<uint8_t>(bytes[1]) == 0xD8)
-    return check_jpeg(bytes);
+  // JPEG: SOI, which stb finds after any number of 0xFF fill bytes.
+  if (!bytes.empty() && static_cast<uint8_t>(bytes[0]) == 0xFF) {
+    size_t at = 1;
+    while (at < bytes.size() && static_cast<uint8_t>(bytes[at]) == 0xFF) ++at;
+    if (at < bytes.size() && static_cast<uint8_t>(bytes[at]) == 0xD8) return check_jpeg(bytes, at + 1);
+  }
   if (bytes.size() >= 2 && bytes[0] == 'P' && (bytes[1] == '5' || bytes[1] == '6')) return check_pnm(bytes);
   if (bytes.size() >= 2 && bytes[0] == 'B' && bytes[1] == 'M') return check_bmp(bytes);
   if (bytes.size() >= 8 && bytes.compare(1, 3, "PNG") == 0) return Status::ok();

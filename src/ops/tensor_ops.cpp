@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "core/checked_size.h"
 #include "ops/broadcast.h"
 #include "ops/shape_ops.h"
 
@@ -75,7 +76,9 @@ Status infer_concat(OpContext& ctx) {
     TANDEM_CHECK_OR_RETURN(same, kInvalidArgument, "Concat on axis %lld: input %d is %s, input 0 is %s",
                            static_cast<long long>(axis), i, shape_to_string(t.shape).c_str(),
                            shape_to_string(first.shape).c_str());
-    out[static_cast<size_t>(axis)] += t.shape[static_cast<size_t>(axis)];
+    int64_t& along = out[static_cast<size_t>(axis)];
+    TANDEM_CHECK_OR_RETURN(checked_add(along, t.shape[static_cast<size_t>(axis)], &along), kInvalidArgument,
+                           "Concat on axis %lld overflows", static_cast<long long>(axis));
   }
   ctx.set_output(0, first.dtype, out);
   return Status::ok();
@@ -132,7 +135,8 @@ Result<std::vector<int64_t>> split_lengths(const OpContext& ctx, int64_t dim) {
     int64_t sum = 0;
     for (int64_t v : lens) {
       TANDEM_CHECK_OR_RETURN(v >= 0, kInvalidArgument, "'split' %s has a negative length", shape_to_string(lens).c_str());
-      sum += v;
+      TANDEM_CHECK_OR_RETURN(checked_add(sum, v, &sum), kInvalidArgument, "'split' %s overflows",
+                             shape_to_string(lens).c_str());
     }
     TANDEM_CHECK_OR_RETURN(sum == dim && static_cast<int64_t>(lens.size()) == n, kInvalidArgument,
                            "'split' %s does not cut an axis of %lld into %lld outputs", shape_to_string(lens).c_str(),

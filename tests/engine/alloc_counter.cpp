@@ -59,6 +59,17 @@ std::vector<int> thread_cores(int tid) {
 
 }  // namespace tandem::testing
 
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+// Under AddressSanitizer or ThreadSanitizer, malloc is the sanitizer's own (interposing it too would hand the
+// sanitizer blocks it never allocated): count through the hook its allocator calls on every allocation.
+#include <sanitizer/allocator_interface.h>
+
+namespace {
+void on_malloc(const volatile void*, size_t) { tandem::testing::note(); }
+void on_free(const volatile void*) {}
+const int kHooksInstalled = __sanitizer_install_malloc_and_free_hooks(on_malloc, on_free);
+}  // namespace
+#else
 // Interposed for the whole process, so any allocation on a counted path shows, whoever makes it.
 extern "C" void* malloc(size_t n) {
   tandem::testing::note();
@@ -81,3 +92,4 @@ extern "C" void* aligned_alloc(size_t align, size_t n) {
   tandem::testing::note();
   return __libc_memalign(align, n);
 }
+#endif
