@@ -55,9 +55,9 @@ fi
 if ! command -v "$CXX_COMPILER" >/dev/null 2>&1 || ! echo 'extern "C" int LLVMFuzzerTestOneInput(const char*, unsigned long) { return 0; }' |
     "$CXX_COMPILER" -x c++ -fsanitize=fuzzer,address,undefined -o /dev/null - >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ]; then
-    bash scripts/fuzz_setup.sh
+    bash scripts/setup.sh clang libclang-rt-14-dev
   else
-    echo "fuzz: $CXX_COMPILER cannot link -fsanitize=fuzzer; run scripts/fuzz_setup.sh as root" >&2
+    echo "fuzz: $CXX_COMPILER cannot link -fsanitize=fuzzer; run 'scripts/setup.sh clang libclang-rt-14-dev' as root" >&2
     exit 1
   fi
 fi

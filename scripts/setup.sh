@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything Tandem needs on a fresh Debian 12 machine (as root). Safe to re-run: it skips apt
-# when every package is already installed.
+# when every package is already installed. Extra package names given as arguments are installed too
+# (scripts/fuzz.sh adds clang and its libFuzzer runtime).
 set -euo pipefail
 
 # ocl-icd-opencl-dev: only a Recommends of libdnnl-dev, but its CMake config (GPU runtime OCL) requires OpenCL.
@@ -14,6 +15,7 @@ PACKAGES=(
 # Node.js is only needed by bench/ (ONNX Runtime through npm). These machines ship Node 20 with npm 11, which
 # Debian's older npm package conflicts with, so install Debian's only where no node is present at all.
 if ! command -v node >/dev/null 2>&1; then PACKAGES+=(nodejs npm); fi
+PACKAGES+=("$@")
 
 missing=()
 for p in "${PACKAGES[@]}"; do

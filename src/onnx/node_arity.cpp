@@ -23,24 +23,20 @@ Status check_node_arity(const onnx::NodeProto& node, const std::string& domain, 
                          "%s has %d output(s); %s of opset %d gives %d to %d", where.c_str(), outputs,
                          node.op_type().c_str(), schema->since_version(), schema->min_output(),
                          schema->max_output());
-  // An input that is not optional may not be left out with an empty name (nor may any variadic one).
-  const auto& formal = schema->inputs();
-  for (int i = 0; i < inputs; ++i) {
-    if (!node.input(i).empty() || formal.empty()) continue;
-    const auto& param = formal[static_cast<size_t>(std::min<int>(i, static_cast<int>(formal.size()) - 1))];
-    TANDEM_CHECK_OR_RETURN(param.GetOption() == onnx::OpSchema::Optional, kInvalidModel,
-                           "%s leaves out input %d ('%s'), which %s requires", where.c_str(), i,
-                           param.GetName().c_str(), node.op_type().c_str());
-  }
-  const auto& formal_out = schema->outputs();
-  for (int i = 0; i < outputs; ++i) {
-    if (!node.output(i).empty() || formal_out.empty()) continue;
-    const auto& param = formal_out[static_cast<size_t>(std::min<int>(i, static_cast<int>(formal_out.size()) - 1))];
-    TANDEM_CHECK_OR_RETURN(param.GetOption() == onnx::OpSchema::Optional, kInvalidModel,
-                           "%s leaves out output %d ('%s'), which %s gives", where.c_str(), i,
-                           param.GetName().c_str(), node.op_type().c_str());
-  }
-  return Status::ok();
+  // A port that is not optional may not be left out with an empty name (nor may any variadic one).
+  auto check_named = [&](const auto& names, const std::vector<onnx::OpSchema::FormalParameter>& formal,
+                         const char* what) -> Status {
+    for (int i = 0; i < names.size(); ++i) {
+      if (!names.Get(i).empty() || formal.empty()) continue;
+      const auto& param = formal[static_cast<size_t>(std::min<int>(i, static_cast<int>(formal.size()) - 1))];
+      TANDEM_CHECK_OR_RETURN(param.GetOption() == onnx::OpSchema::Optional, kInvalidModel,
+                             "%s leaves out %s %d ('%s'), which %s requires", where.c_str(), what, i,
+                             param.GetName().c_str(), node.op_type().c_str());
+    }
+    return Status::ok();
+  };
+  TANDEM_RETURN_IF_ERROR(check_named(node.input(), schema->inputs(), "input"));
+  return check_named(node.output(), schema->outputs(), "output");
 }
 
 }  // namespace tandem
