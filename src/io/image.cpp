@@ -1,4 +1,4 @@
-// Image loading (stb_image: PNG, JPEG, BMP, ...), PNG writing and model preprocessing.
+// Image loading (libjpeg-turbo for JPEG; stb_image for PNG, BMP, PNM and TGA), PNG writing and model preprocessing.
 #include "io/image.h"
 
 #include <algorithm>
@@ -21,10 +21,10 @@ void* stbi_bounded_realloc(void* p, size_t n) { return n > g_stbi_max_alloc ? nu
 #define STBI_FREE(p) std::free(p)
 
 // Only the formats Tandem documents: each decoder is attack surface, and GIF/PSD/PIC/HDR are not camera formats.
+// JPEG goes to libjpeg-turbo instead (jpeg_decoder.h says why).
 #define STB_IMAGE_IMPLEMENTATION
 #define STBI_FAILURE_USERMSG
 #define STBI_ONLY_PNG
-#define STBI_ONLY_JPEG
 #define STBI_ONLY_BMP
 #define STBI_ONLY_PNM
 #define STBI_ONLY_TGA
@@ -36,6 +36,7 @@ void* stbi_bounded_realloc(void* p, size_t n) { return n > g_stbi_max_alloc ? nu
 #include "core/memory_limit.h"
 #include "core/regular_file.h"
 #include "io/image_structure.h"
+#include "io/jpeg_decoder.h"
 
 namespace tandem {
 namespace {
@@ -85,6 +86,26 @@ Result<DecodedImage> decode_image_file(const std::string& path, const ImageDecod
   auto error = [&](const std::string& what) {
     return Status(Code::kInvalidArgument, "cannot read image '" + path + "': " + what);
   };
+  // What every decoder's header must pass before a pixel is decoded.
+  auto check_header = [&](const DecodedImage& h) -> Status {
+    if (h.width <= 0 || h.height <= 0) return error(format("it is %dx%d pixels", h.width, h.height));
+    if (static_cast<int64_t>(h.width) * h.height > kMaxImagePixels)
+      return error(format("%dx%d pixels is over the limit of %lld", h.width, h.height,
+                          static_cast<long long>(kMaxImagePixels)));
+    if (options.expect_channels >= 0 && h.channels != options.expect_channels)
+      return error(format("it has %d channel(s), expected %d", h.channels, options.expect_channels));
+    if (options.expect_16bit >= 0 && h.sixteen_bit != (options.expect_16bit != 0))
+      return error(h.sixteen_bit ? "it has 16-bit samples, expected 8-bit" : "it has 8-bit samples, expected 16-bit");
+    const size_t channels = static_cast<size_t>(options.channels > 0 ? options.channels : h.channels);
+    const size_t samples = static_cast<size_t>(h.width) * static_cast<size_t>(h.height) * channels;
+    return check_size_within_limit(samples * (options.sixteen_bit ? 2 : 1), "image '" + path + "'");
+  };
+  if (looks_like_jpeg(bytes)) {
+    Result<DecodedImage> jpeg = decode_jpeg(bytes, options, check_header);
+    if (!jpeg.is_ok() && jpeg.status().message().rfind("cannot read image", 0) != 0)
+      return error(jpeg.status().message());
+    return jpeg;
+  }
   TANDEM_RETURN_IF_ERROR_CTX(check_image_structure(bytes), "cannot read image '" + path + "'");
   const auto* data = reinterpret_cast<const stbi_uc*>(bytes.data());
   const int len = static_cast<int>(bytes.size());
@@ -100,17 +121,9 @@ Result<DecodedImage> decode_image_file(const std::string& path, const ImageDecod
     img.height = h;
     img.channels = c;
   }
-  if (img.width <= 0 || img.height <= 0) return error(format("it is %dx%d pixels", img.width, img.height));
-  if (static_cast<int64_t>(img.width) * img.height > kMaxImagePixels)
-    return error(format("%dx%d pixels is over the limit of %lld", img.width, img.height,
-                        static_cast<long long>(kMaxImagePixels)));
-  if (options.expect_channels >= 0 && img.channels != options.expect_channels)
-    return error(format("it has %d channel(s), expected %d", img.channels, options.expect_channels));
-  if (options.expect_16bit >= 0 && img.sixteen_bit != (options.expect_16bit != 0))
-    return error(img.sixteen_bit ? "it has 16-bit samples, expected 8-bit" : "it has 8-bit samples, expected 16-bit");
+  TANDEM_RETURN_IF_ERROR(check_header(img));
   const int channels = options.channels > 0 ? options.channels : img.channels;
   const size_t samples = static_cast<size_t>(img.width) * static_cast<size_t>(img.height) * static_cast<size_t>(channels);
-  TANDEM_RETURN_IF_ERROR(check_size_within_limit(samples * (options.sixteen_bit ? 2 : 1), "image '" + path + "'"));
 
   // The largest buffer a decoder needs for this image: 4 channels of 16 bits (stb converts through such buffers),
   // one filter byte per row, and slack for headers and palettes.

@@ -1,4 +1,4 @@
-// Minimal parsers of the JPEG marker stream and the BMP, TGA and PNM headers: just enough to check what
+// Minimal parsers of the BMP, TGA and PNM headers: just enough to check what
 // image_structure.h lists, each read bounded by the bytes present.
 #include "io/image_structure.h"
 
@@ -13,62 +13,11 @@ uint32_t le16(const std::string& b, size_t at) {
   return static_cast<uint8_t>(b[at]) | static_cast<uint32_t>(static_cast<uint8_t>(b[at + 1])) << 8;
 }
 uint32_t le32(const std::string& b, size_t at) { return le16(b, at) | le16(b, at + 2) << 16; }
-uint32_t be16(const std::string& b, size_t at) {
-  return static_cast<uint32_t>(static_cast<uint8_t>(b[at])) << 8 | static_cast<uint8_t>(b[at + 1]);
-}
 
 Status need_bytes(const std::string& bytes, uint64_t needed, const char* format) {
   if (bytes.size() >= needed) return Status::ok();
   return bad(std::string("the ") + format + " file is truncated: its header needs " + std::to_string(needed) +
              " bytes, the file has " + std::to_string(bytes.size()));
-}
-
-// Every DHT segment (progressive files have some between scans): per table, 16 code counts summing to at most
-// 256, then that many symbols, all inside the segment; and no header segment cut off by the end of the file.
-Status check_jpeg(const std::string& b, size_t at) {
-  while (at + 2 <= b.size()) {
-    if (static_cast<uint8_t>(b[at]) != 0xFF) {  // stb skips bytes that are not a marker until it finds one
-      ++at;
-      continue;
-    }
-    const uint8_t marker = static_cast<uint8_t>(b[at + 1]);
-    if (marker == 0xFF) {  // fill byte
-      ++at;
-      continue;
-    }
-    if (marker == 0xD8 || marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) {
-      at += 2;
-      continue;
-    }
-    if (marker == 0xD9) return Status::ok();  // the end
-    if (at + 4 > b.size()) return bad("the JPEG file is truncated inside a header segment");
-    const size_t length = be16(b, at + 2);
-    // stb reads a segment cut off by the end of the file as zeros (a DHT so cut made its Huffman overflow).
-    if (length < 2 || at + 2 + length > b.size()) return bad("the JPEG file is truncated inside a header segment");
-    if (marker == 0xDA) {
-      // A scan: its entropy-coded data runs to the next marker that is not a stuffed 0xFF00 or a restart
-      // (progressive files define more tables between scans).
-      at += 2 + length;
-      while (at + 1 < b.size() && !(static_cast<uint8_t>(b[at]) == 0xFF && b[at + 1] != 0 &&
-                                    !(static_cast<uint8_t>(b[at + 1]) >= 0xD0 && static_cast<uint8_t>(b[at + 1]) <= 0xD7)))
-        ++at;
-      continue;
-    }
-    if (marker == 0xC4) {
-      size_t p = at + 4;
-      const size_t end = at + 2 + length;
-      while (p < end) {
-        if (p + 17 > end) return bad("bad JPEG Huffman table (truncated)");
-        uint32_t symbols = 0;
-        for (int i = 1; i <= 16; ++i) symbols += static_cast<uint8_t>(b[p + i]);
-        if (symbols > 256) return bad("bad JPEG Huffman table (" + std::to_string(symbols) + " codes, at most 256)");
-        p += 17 + symbols;
-        if (p > end) return bad("bad JPEG Huffman table (its symbols overrun the segment)");
-      }
-    }
-    at += 2 + length;
-  }
-  return Status::ok();
 }
 
 // P5/P6 header: magic, then width, height and maxval as decimal numbers separated by whitespace and # comments,
@@ -141,12 +90,6 @@ Status check_tga(const std::string& b) {
 }  // namespace
 
 Status check_image_structure(const std::string& bytes) {
-  // JPEG: SOI, which stb finds after any number of 0xFF fill bytes.
-  if (!bytes.empty() && static_cast<uint8_t>(bytes[0]) == 0xFF) {
-    size_t at = 1;
-    while (at < bytes.size() && static_cast<uint8_t>(bytes[at]) == 0xFF) ++at;
-    if (at < bytes.size() && static_cast<uint8_t>(bytes[at]) == 0xD8) return check_jpeg(bytes, at + 1);
-  }
   if (bytes.size() >= 2 && bytes[0] == 'P' && (bytes[1] == '5' || bytes[1] == '6')) return check_pnm(bytes);
   if (bytes.size() >= 2 && bytes[0] == 'B' && bytes[1] == 'M') return check_bmp(bytes);
   if (bytes.size() >= 8 && bytes.compare(1, 3, "PNG") == 0) return Status::ok();
