@@ -16,7 +16,7 @@
 #include "core/json_nesting.h"
 #include "core/memory_limit.h"
 #include "core/regular_file.h"
-#include "passes/specialize.h"
+#include "passes/verify_graph.h"
 #include "runtime/build_thread.h"
 #include "runtime/engine_format.h"
 #include "tandem/deployment.h"

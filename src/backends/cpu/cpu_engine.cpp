@@ -13,7 +13,7 @@
 #include "backends/cpu/memory_plan.h"
 #include "core/memory_limit.h"
 #include "ops/flops.h"
-#include "passes/specialize.h"
+#include "passes/verify_graph.h"
 
 namespace tandem {
 
