@@ -13,11 +13,31 @@ uint32_t le16(const std::string& b, size_t at) {
   return static_cast<uint8_t>(b[at]) | static_cast<uint32_t>(static_cast<uint8_t>(b[at + 1])) << 8;
 }
 uint32_t le32(const std::string& b, size_t at) { return le16(b, at) | le16(b, at + 2) << 16; }
+uint32_t be32(const std::string& b, size_t at) {
+  uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v = v << 8 | static_cast<uint8_t>(b[at + i]);
+  return v;
+}
 
 Status need_bytes(const std::string& bytes, uint64_t needed, const char* format) {
   if (bytes.size() >= needed) return Status::ok();
   return bad(std::string("the ") + format + " file is truncated: its header needs " + std::to_string(needed) +
              " bytes, the file has " + std::to_string(bytes.size()));
+}
+
+// The chunk list up to IEND: every chunk inside the file, and no empty IDAT (stb 2.27 then copies 0 bytes to its
+// still-null data buffer, undefined behaviour; no encoder writes one).
+Status check_png(const std::string& b) {
+  size_t at = 8;
+  while (at + 8 <= b.size()) {
+    const uint64_t length = be32(b, at);
+    const std::string type = b.substr(at + 4, 4);
+    if (length > 0x7fffffffu || at + 12 + length > b.size()) return bad("the PNG file is truncated inside a chunk");
+    if (type == "IDAT" && length == 0) return bad("PNG with an empty IDAT chunk");
+    if (type == "IEND") return Status::ok();
+    at += 12 + length;
+  }
+  return bad("the PNG file is truncated (no IEND chunk)");
 }
 
 // P5/P6 header: magic, then width, height and maxval as decimal numbers separated by whitespace and # comments,
@@ -92,7 +112,7 @@ Status check_tga(const std::string& b) {
 Status check_image_structure(const std::string& bytes) {
   if (bytes.size() >= 2 && bytes[0] == 'P' && (bytes[1] == '5' || bytes[1] == '6')) return check_pnm(bytes);
   if (bytes.size() >= 2 && bytes[0] == 'B' && bytes[1] == 'M') return check_bmp(bytes);
-  if (bytes.size() >= 8 && bytes.compare(1, 3, "PNG") == 0) return Status::ok();
+  if (bytes.size() >= 8 && bytes.compare(0, 8, "\x89PNG\r\n\x1a\n") == 0) return check_png(bytes);
   return check_tga(bytes);  // TGA has no magic: what is left over
 }
 
