@@ -1,10 +1,16 @@
 // Hostile input files and flags for `tandem run M --input FILE` (M takes x[1,3,8,8]): .npy headers and sizes that
-// lie, .pb tensors that overflow or leave their folder, truncated and 0x0 images, a PNG decompression bomb, GIF,
+// lie, .pb tensors that overflow or leave their folder, truncated, corrupt and 0x0 images (BMP, PNM, TGA, PNG,
+// JPEG), a PNG decompression bomb, GIF,
 // FIFOs and devices given as files, and out-of-range flags.
 #include <zlib.h>
 
 #include <cstdint>
+#include <cstdio>  // before jpeglib.h, which uses FILE
+#include <cstdlib>
 #include <string>
+#include <vector>
+
+#include <jpeglib.h>
 
 #include "hostile_harness.h"
 #include "hostile_models.h"
@@ -289,6 +295,59 @@ TEST_F(HostileInput, PngHeaderDeclares15000x15000) {
 // (exit 0) or refuse the extra data (exit 1); it must not inflate it all.
 TEST_F(HostileInput, PngIdatInflatesTo2GiB) {
   expect_handled(run_on(write_bytes("idat_bomb.png", png(kSide, kSide, zero_bomb((uint64_t{5} << 29) / 258)))));
+}
+
+// A JPEG of w x h noise (so its entropy-coded data is long), encoded by libjpeg itself.
+std::string jpeg(int w, int h, bool progressive, J_COLOR_SPACE space = JCS_RGB, int components = 3) {
+  jpeg_compress_struct c;
+  jpeg_error_mgr err;
+  c.err = jpeg_std_error(&err);
+  jpeg_create_compress(&c);
+  unsigned char* buffer = nullptr;
+  unsigned long size = 0;
+  jpeg_mem_dest(&c, &buffer, &size);
+  c.image_width = static_cast<JDIMENSION>(w);
+  c.image_height = static_cast<JDIMENSION>(h);
+  c.input_components = components;
+  c.in_color_space = space;
+  jpeg_set_defaults(&c);
+  if (progressive) jpeg_simple_progression(&c);
+  jpeg_start_compress(&c, TRUE);
+  std::vector<unsigned char> row(static_cast<size_t>(w * components));
+  uint32_t state = 12345;
+  while (c.next_scanline < c.image_height) {
+    for (unsigned char& v : row) v = static_cast<unsigned char>((state = state * 1103515245u + 12345u) >> 24);
+    JSAMPROW r = row.data();
+    jpeg_write_scanlines(&c, &r, 1);
+  }
+  jpeg_finish_compress(&c);
+  jpeg_destroy_compress(&c);
+  std::string out(reinterpret_cast<char*>(buffer), size);
+  std::free(buffer);
+  return out;
+}
+
+TEST_F(HostileInput, JpegBaselineAndProgressiveAreAccepted) {
+  expect_accepted(run_on(write_bytes("ok.jpg", jpeg(37, 29, false))), "[1,4,8,8]");
+  expect_accepted(run_on(write_bytes("prog.jpg", jpeg(37, 29, true))), "[1,4,8,8]");
+  expect_accepted(run_on(write_bytes("gray.jpg", jpeg(37, 29, false, JCS_GRAYSCALE, 1))), "[1,4,8,8]");
+}
+
+TEST_F(HostileInput, JpegTruncatedInScanData) {
+  const std::string j = jpeg(64, 64, false);
+  expect_rejected(run_on(write_bytes("cut.jpg", j.substr(0, j.size() / 2))), "Premature end");
+  const std::string p = jpeg(64, 64, true);
+  expect_rejected(run_on(write_bytes("cut_prog.jpg", p.substr(0, p.size() / 2))), "Premature end");
+}
+
+TEST_F(HostileInput, JpegCorruptScanData) {
+  std::string j = jpeg(64, 64, false);
+  for (size_t i = j.size() / 2; i < j.size() / 2 + 64; ++i) j[i] = static_cast<char>(0xA5 ^ static_cast<uint8_t>(i));
+  expect_rejected(run_on(write_bytes("corrupt.jpg", j)), "corrupt.jpg");
+}
+
+TEST_F(HostileInput, JpegCmykIsNotSupported) {
+  expect_rejected(run_on(write_bytes("cmyk.jpg", jpeg(16, 16, false, JCS_CMYK, 4))), "CMYK");
 }
 
 TEST_F(HostileInput, GifIsNotSupported) {
