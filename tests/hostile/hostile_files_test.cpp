@@ -1,7 +1,6 @@
 // Hostile input files and flags for `tandem run M --input FILE` (M takes x[1,3,8,8]): .npy headers and sizes that
 // lie, .pb tensors that overflow or leave their folder, truncated, corrupt and 0x0 images (BMP, PNM, TGA, PNG,
-// JPEG), a PNG decompression bomb, GIF,
-// FIFOs and devices given as files, and out-of-range flags.
+// JPEG), a PNG decompression bomb, GIF, FIFOs and devices given as files, and out-of-range flags.
 #include <zlib.h>
 
 #include <cstdint>
