@@ -19,11 +19,17 @@ namespace tandem::testing {
 std::atomic<bool> g_counting{false};
 std::atomic<long> g_allocations{0};
 std::atomic<long> g_onednn_allocations{0};
+std::atomic<long> g_openmp_allocations{0};
 
 namespace {
+// Set while this thread is inside memalign, which in this process only libgomp calls (for the team of a parallel
+// region; Tandem uses aligned_alloc, oneDNN posix_memalign, libstdc++ aligned_alloc: see `nm -D` of each).
+thread_local bool t_in_memalign = false;
+
 void note() {
   if (!g_counting.load(std::memory_order_relaxed)) return;
-  if (tandem::in_onednn_execute()) g_onednn_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (t_in_memalign) g_openmp_allocations.fetch_add(1, std::memory_order_relaxed);
+  else if (tandem::in_onednn_execute()) g_onednn_allocations.fetch_add(1, std::memory_order_relaxed);
   else g_allocations.fetch_add(1, std::memory_order_relaxed);
 }
 }  // namespace
@@ -61,14 +67,25 @@ std::vector<int> thread_cores(int tid) {
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 // Under AddressSanitizer or ThreadSanitizer, malloc is the sanitizer's own (interposing it too would hand the
-// sanitizer blocks it never allocated): count through the hook its allocator calls on every allocation.
-#include <sanitizer/allocator_interface.h>
+// sanitizer blocks it never allocated): count through the hook its allocator calls on every allocation. Declared
+// here because GCC's runtime exports the hook but ships no <sanitizer/allocator_interface.h> (clang's does).
+extern "C" int __sanitizer_install_malloc_and_free_hooks(void (*on_malloc)(const volatile void*, size_t),
+                                                         void (*on_free)(const volatile void*));
 
 namespace {
 void on_malloc(const volatile void*, size_t) { tandem::testing::note(); }
 void on_free(const volatile void*) {}
 const int kHooksInstalled = __sanitizer_install_malloc_and_free_hooks(on_malloc, on_free);
 }  // namespace
+
+// The sanitizer's memalign, wrapped only to mark the thread (the hook cannot tell which entry point it came from).
+extern "C" void* __interceptor_memalign(size_t align, size_t n);
+extern "C" void* memalign(size_t align, size_t n) {
+  tandem::testing::t_in_memalign = true;
+  void* p = __interceptor_memalign(align, n);
+  tandem::testing::t_in_memalign = false;
+  return p;
+}
 #else
 // Interposed for the whole process, so any allocation on a counted path shows, whoever makes it.
 extern "C" void* malloc(size_t n) {
@@ -90,6 +107,12 @@ extern "C" int posix_memalign(void** out, size_t align, size_t n) {
 }
 extern "C" void* aligned_alloc(size_t align, size_t n) {
   tandem::testing::note();
+  return __libc_memalign(align, n);
+}
+extern "C" void* memalign(size_t align, size_t n) {
+  tandem::testing::t_in_memalign = true;
+  tandem::testing::note();
+  tandem::testing::t_in_memalign = false;
   return __libc_memalign(align, n);
 }
 #endif

@@ -50,7 +50,8 @@ TEST(Engine, NoAllocationPerFrame) {
   ASSERT_TRUE(st.is_ok()) << st.to_string();
   EXPECT_EQ(g_allocations.load(), 0) << "Tandem's own allocations during 3 frames";
   // oneDNN 2.6 allocates its per-execute argument map internally; reported, not Tandem's to remove.
-  std::printf("oneDNN-internal allocations per frame: %ld\n", g_onednn_allocations.load() / 3);
+  std::printf("oneDNN-internal allocations per frame: %ld, libgomp's: %ld\n", g_onednn_allocations.load() / 3,
+              testing::g_openmp_allocations.load() / 3);
 }
 
 TEST(Engine, OneThread) {
