@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The zoo benchmark of issue 7 in one command: Tandem vs ONNX Runtime on the conformance harness's torchvision models.
+# The zoo benchmark in one command: Tandem vs ONNX Runtime on the conformance harness's torchvision models.
 #   bench/run_zoo_bench.sh [zoo_bench.py options...]     e.g. --models squeezenet1_1,resnet18 --threads 1 --rounds 3
 # Installs onnxruntime-node into bench/node_modules (npm ci --ignore-scripts) if missing, exports the models the
 # benchmark needs into build/zoo with Debian's torch (tests/zoo/export_zoo.py; up-to-date files are kept), then runs

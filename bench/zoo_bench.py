@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Zoo benchmark of issue 7: Tandem vs ONNX Runtime on the torchvision models of the conformance harness.
+"""Zoo benchmark: Tandem vs ONNX Runtime on the torchvision models of the conformance harness.
 
     python3 bench/zoo_bench.py [--zoo build/zoo] [--models squeezenet1_1,resnet18] [--threads 1,2] [--rounds 3]
         [--iterations 10] [--warmup 2] [--opset 17] [--mode static] [--profile flagged|all|none] [--json OUT]

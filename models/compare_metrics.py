@@ -1,11 +1,11 @@
 """The model card's accuracy table: Tandem's `tandem eval --json` next to PyTorch's `models/evaluate.py --json` on the
-same frames, and whether the two agree to 3 decimals (issue 3's bar).
+same frames, and whether the two agree to 3 decimals.
 
     python3 models/compare_metrics.py --tandem build/eval_tandem.json --torch build/eval_torch.json [--targets]
 
 Prints markdown: the headline metrics, then per-class IoU. Exits 1 when a headline metric differs in the third
 decimal (|a - b| >= 0.0005; rounding both to 3 decimals could split 0.70749 and 0.70751), so a script can check the agreement. With --targets
-it also says which of issue 3's targets (mIoU >= 0.70, delta1 >= 0.85, AbsRel <= 0.15) Tandem's numbers meet.
+it also says which of the model card's targets (mIoU >= 0.70, delta1 >= 0.85, AbsRel <= 0.15) Tandem's numbers meet.
 Plain standard library; any python3.
 """
 
@@ -37,7 +37,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tandem", required=True, help="tandem eval --json output")
     ap.add_argument("--torch", required=True, help="models/evaluate.py --json output")
-    ap.add_argument("--targets", action="store_true", help="also check issue 3's targets")
+    ap.add_argument("--targets", action="store_true", help="also check the model card's targets")
     args = ap.parse_args()
     t, p = load(args.tandem), load(args.torch)
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // ONNX Runtime's per-node profile of one model, to set beside `tandem run MODEL --profile` when a model is slower
-// in Tandem than in ORT (how stop 19 found ConvNeXt's batched linears, oneDNN's slow swish and the classifier heads).
+// in Tandem than in ORT (that is how ConvNeXt's batched linears, oneDNN's slow swish and the classifier heads were found).
 //
 //   node bench/peers/ort_profile.js --model M.onnx [--shape HxW] [--threads N] [--iterations K] [--top T]
 //

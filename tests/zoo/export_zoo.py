@@ -1,4 +1,4 @@
-"""Export the model zoo of issue 7 (torchvision vision models, random weights) to ONNX for the conformance harness.
+"""Export the model zoo (torchvision vision models, random weights) to ONNX for the conformance harness.
 
     /usr/bin/python3 tests/zoo/export_zoo.py [--out build/zoo] [--models squeezenet1_1,resnet18] [--opsets 13,17]
                                              [--force] [--seed 0]

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The model conformance harness of issue 7 in one command: Tandem against ONNX Runtime on torchvision's zoo.
+# The model conformance harness in one command: Tandem against ONNX Runtime on torchvision's zoo.
 #
 #   tests/zoo/run_zoo.sh [--zoo DIR] [--tandem PATH] [--models a,b] [--opsets 13,17] [--modes static,dynamic]
 #
