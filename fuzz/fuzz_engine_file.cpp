@@ -13,7 +13,7 @@
 
 #include "fuzz_util.h"
 #include "runtime/engine_format.h"
-#include "tandem/deployment.h"
+#include "runtime/deployment.h"
 
 namespace {
 

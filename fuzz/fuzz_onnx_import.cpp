@@ -21,7 +21,7 @@ void run(const std::string& bytes) {
   auto imported = tandem::import_onnx_bytes(bytes, tandem_fuzz::empty_dir(), "fuzz");
   if (!imported.is_ok()) return;
   tandem::Graph& graph = **imported;
-  // Session::load refuses a model with ops Tandem lacks before anything is specialised.
+  // ModelSession::load refuses a model with ops Tandem lacks before anything is specialised.
   if (!tandem::check_ops_supported(graph).is_ok()) return;
   tandem::SpecializeOptions options;
   for (const tandem::Value* v : graph.inputs) {
@@ -29,7 +29,7 @@ void run(const std::string& bytes) {
     if (!shape.empty() && shape[0] < 0) shape[0] = 1;
     options.input_shapes[v->name] = shape;
   }
-  // On a copy, as Session::engine_for does (clone() is part of what runs on every model).
+  // On a copy, as ModelSession::engine_for does (clone() is part of what runs on every model).
   std::unique_ptr<tandem::Graph> g = graph.clone();
   if (!tandem::specialize(*g, options).is_ok()) return;
   (void)tandem::optimize(*g);

@@ -7,7 +7,7 @@
 
 namespace tandem::cli {
 
-Result<Plan> plan_from_flags(const Session& session, const DeploymentFlags& flags, std::string* label) {
+Result<Plan> plan_from_flags(const ModelSession& session, const DeploymentFlags& flags, std::string* label) {
   const std::vector<int> cores = available_cores();
   Plan plan;
   if (flags.plan.empty()) {
@@ -31,7 +31,7 @@ Result<Plan> plan_from_flags(const Session& session, const DeploymentFlags& flag
   return plan;
 }
 
-Result<std::unique_ptr<Deployment>> deployment_from_flags(const Session& session,
+Result<std::unique_ptr<Deployment>> deployment_from_flags(const ModelSession& session,
                                                           const std::map<std::string, Shape>& shapes,
                                                           const DeploymentFlags& flags, std::string* label) {
   TANDEM_ASSIGN_OR_RETURN(Plan plan, plan_from_flags(session, flags, label));

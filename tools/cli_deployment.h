@@ -7,8 +7,8 @@
 #include <string>
 
 #include "core/status.h"
-#include "tandem/deployment.h"
-#include "tandem/session.h"
+#include "runtime/deployment.h"
+#include "runtime/model_session.h"
 
 namespace tandem::cli {
 
@@ -21,10 +21,10 @@ struct DeploymentFlags {
 
 // The plan the flags ask for, checked against the cores this process may run on. `label` (optional) gets a
 // short name for reports: the plan's path, or "one unit, N core(s)".
-Result<Plan> plan_from_flags(const Session& session, const DeploymentFlags& flags, std::string* label = nullptr);
+Result<Plan> plan_from_flags(const ModelSession& session, const DeploymentFlags& flags, std::string* label = nullptr);
 
 // plan_from_flags, the calibration cache read, and Deployment::build at `shapes`.
-Result<std::unique_ptr<Deployment>> deployment_from_flags(const Session& session,
+Result<std::unique_ptr<Deployment>> deployment_from_flags(const ModelSession& session,
                                                           const std::map<std::string, Shape>& shapes,
                                                           const DeploymentFlags& flags, std::string* label = nullptr);
 

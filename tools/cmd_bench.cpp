@@ -13,7 +13,7 @@
 #include "cli_deployment.h"
 #include "command.h"
 #include "runtime/benchmark.h"
-#include "tandem/deployment.h"
+#include "runtime/deployment.h"
 
 namespace tandem::cli {
 namespace {
@@ -52,7 +52,7 @@ struct Config {
   int in_flight = 1;
 };
 
-Result<Config> make_config(const Session& session, const std::map<std::string, Shape>& shapes,
+Result<Config> make_config(const ModelSession& session, const std::map<std::string, Shape>& shapes,
                            const std::string& plan_path, const ModelOptions& m, int in_flight) {
   Config c;
   DeploymentFlags flags{plan_path, m.threads, m.calib_cache, in_flight};
@@ -154,10 +154,10 @@ Status bench_command(const BenchCliOptions& o) {
               << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() << " s\n";
     configs.push_back(std::move(c));
   }
-  std::unique_ptr<Session> session;
+  std::unique_ptr<ModelSession> session;
   std::map<std::string, Shape> shapes;
   if (configs.empty()) {
-    TANDEM_ASSIGN_OR_RETURN(session, Session::load(o.model.model, SessionOptions{}));
+    TANDEM_ASSIGN_OR_RETURN(session, ModelSession::load(o.model.model, ModelSessionOptions{}));
     TANDEM_ASSIGN_OR_RETURN(shapes, resolve_shapes(session->inputs(), o.model.shapes));
   }
   std::vector<std::string> plans = o.report.compare;

@@ -6,7 +6,7 @@
 
 #include "cli_deployment.h"
 #include "command.h"
-#include "tandem/deployment.h"
+#include "runtime/deployment.h"
 
 namespace tandem::cli {
 namespace {
@@ -23,7 +23,7 @@ struct BuildOptions {
 Status build_command(const BuildOptions& o) {
   using Clock = std::chrono::steady_clock;
   const auto t0 = Clock::now();
-  TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Session::load(o.model, SessionOptions{}));
+  TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<ModelSession> session, ModelSession::load(o.model, ModelSessionOptions{}));
   TANDEM_ASSIGN_OR_RETURN(auto shapes, resolve_shapes(session->inputs(), o.shapes));
   TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<Deployment> d,
                           deployment_from_flags(*session, shapes, {o.plan, o.threads, o.calib_cache, 0}));

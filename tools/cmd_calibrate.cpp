@@ -41,7 +41,7 @@ Status calibrate_command(const CalibrateOptions& o) {
     TANDEM_ASSIGN_OR_RETURN(CalibrationMethod method, parse_calibration_method(m));
     methods.push_back(method);
   }
-  TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Session::load(o.model, SessionOptions{}));
+  TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<ModelSession> session, ModelSession::load(o.model, ModelSessionOptions{}));
   TANDEM_CHECK_OR_RETURN(session->inputs().size() == 1, kInvalidModel,
                          "calibration feeds one image input; the model has %zu inputs", session->inputs().size());
   TANDEM_ASSIGN_OR_RETURN(ImageSize size, parse_image_size(o.shape.empty() ? "256x512" : o.shape));

@@ -10,7 +10,7 @@
 #include "onnx/onnx_import.h"
 #include "passes/optimize.h"
 #include "plan/trunk.h"
-#include "tandem/deployment.h"
+#include "runtime/deployment.h"
 
 namespace tandem::cli {
 namespace {
@@ -65,7 +65,7 @@ std::string port_shape(const PortInfo& p) {
 }
 
 // The backbone/heads cut `tandem plan --split heads` would make, with the boundary tensors' sizes.
-void print_trunk_boundary(const Session& session, const std::map<std::string, Shape>& shapes) {
+void print_trunk_boundary(const ModelSession& session, const std::map<std::string, Shape>& shapes) {
   if (session.outputs().size() < 2) return;
   auto g = specialized_copy(session.graph(), shapes);
   if (!g.is_ok()) return;
@@ -88,7 +88,7 @@ void print_trunk_boundary(const Session& session, const std::map<std::string, Sh
 }
 
 Status inspect_command(const InspectOptions& o) {
-  Result<std::unique_ptr<Session>> loaded = Session::load(o.model, SessionOptions{});
+  Result<std::unique_ptr<ModelSession>> loaded = ModelSession::load(o.model, ModelSessionOptions{});
   if (!loaded.is_ok() && o.support && loaded.status().code() == Code::kUnsupported) {
     // The model cannot run, which is what --support is asked to explain: the table for the imported graph.
     TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<Graph> imported, import_onnx_file(o.model));
@@ -96,7 +96,7 @@ Status inspect_command(const InspectOptions& o) {
     print_support(*imported);
     return Status::ok();
   }
-  TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, std::move(loaded));
+  TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<ModelSession> session, std::move(loaded));
   const Graph& g = session->graph();
   std::cout << "model " << o.model << "\n";
   for (const auto& [domain, version] : g.opsets)

@@ -5,7 +5,7 @@
 
 #include "command.h"
 #include "plan/trunk.h"
-#include "tandem/deployment.h"
+#include "runtime/deployment.h"
 
 namespace tandem::cli {
 namespace {
@@ -33,7 +33,7 @@ std::vector<std::string> split_commas(const std::string& s) {
 }
 
 Status plan_command(const PlanOptions& o) {
-  TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Session::load(o.model, SessionOptions{}));
+  TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<ModelSession> session, ModelSession::load(o.model, ModelSessionOptions{}));
   TANDEM_ASSIGN_OR_RETURN(auto shapes, resolve_shapes(session->inputs(), o.shapes));
   TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<Graph> g, specialized_copy(session->graph(), shapes));
 

@@ -14,8 +14,8 @@
 #include "cli_deployment.h"
 #include "command.h"
 #include "io/npy.h"
-#include "tandem/deployment.h"
-#include "tandem/pipeline.h"
+#include "runtime/deployment.h"
+#include "runtime/pipeline.h"
 
 namespace tandem::cli {
 namespace {
@@ -180,7 +180,7 @@ Status run_planned_model(const RunOptions& o) {
                          "--profile times one engine's kernels; for a plan use tandem bench %s --plan %s --profile",
                          o.model.c_str(), o.plan.c_str());
   auto t_load = std::chrono::steady_clock::now();
-  TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Session::load(o.model, SessionOptions{}));
+  TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<ModelSession> session, ModelSession::load(o.model, ModelSessionOptions{}));
   const auto& ports = session->inputs();
   TANDEM_CHECK_OR_RETURN(o.inputs.empty() || o.inputs.size() == ports.size(), kInvalidArgument,
                          "the model has %zu inputs, --input gave %zu", ports.size(), o.inputs.size());
@@ -202,10 +202,10 @@ Status run_command(const RunOptions& o) {
   if (!o.plan.empty()) return run_planned_model(o);
   TANDEM_CHECK_OR_RETURN(o.calib_cache.empty(), kInvalidArgument,
                          "--calib-cache needs a --plan with int8 stages (one engine without a plan runs fp32)");
-  SessionOptions so;
+  ModelSessionOptions so;
   so.threads = o.threads;
   auto t_load = std::chrono::steady_clock::now();
-  TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Session::load(o.model, so));
+  TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<ModelSession> session, ModelSession::load(o.model, so));
   const auto& ports = session->inputs();
   TANDEM_CHECK_OR_RETURN(o.inputs.empty() || o.inputs.size() == ports.size(), kInvalidArgument,
                          "the model has %zu inputs, --input gave %zu", ports.size(), o.inputs.size());

@@ -9,7 +9,7 @@
 
 #include "core/status.h"
 #include "core/tensor.h"
-#include "tandem/session.h"
+#include "runtime/model_session.h"
 
 namespace tandem::cli {
 

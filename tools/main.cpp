@@ -5,6 +5,7 @@
 
 #include "command.h"
 #include "core/memory_limit.h"
+#include "tandem/version.h"
 
 namespace {
 
@@ -37,6 +38,7 @@ int fail(const std::string& message) {
 
 int main(int argc, char** argv) {
   CLI::App app{"Tandem: multi-task perception inference across compute units"};
+  app.set_version_flag("--version", std::string("tandem ") + tandem::version());
   app.require_subcommand(1);
   // Options of the whole program may be given after the subcommand too (`tandem run m.onnx --max-memory 4G`).
   app.fallthrough();

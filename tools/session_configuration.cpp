@@ -1,4 +1,4 @@
-// Adapting Session::run (all outputs, in model order) to a Configuration (the two task outputs).
+// Adapting ModelSession::run (all outputs, in model order) to a Configuration (the two task outputs).
 #include "session_configuration.h"
 
 #include <map>
@@ -7,9 +7,9 @@
 
 #include "cli_deployment.h"
 #include "eval/task_outputs.h"
-#include "tandem/deployment.h"
-#include "tandem/pipeline.h"
-#include "tandem/session.h"
+#include "runtime/deployment.h"
+#include "runtime/pipeline.h"
+#include "runtime/model_session.h"
 
 namespace tandem::cli {
 namespace {
@@ -62,11 +62,11 @@ Result<Configuration> engine_configuration(const std::string& path) {
 
 Result<Configuration> session_configuration(const std::string& model_path, int threads) {
   if (is_engine_file(model_path)) return engine_configuration(model_path);
-  SessionOptions options;
+  ModelSessionOptions options;
   options.threads = threads;
-  Result<std::unique_ptr<Session>> loaded = Session::load(model_path, options);
+  Result<std::unique_ptr<ModelSession>> loaded = ModelSession::load(model_path, options);
   if (!loaded.is_ok()) return loaded.status();
-  std::shared_ptr<Session> session = std::move(loaded).value();
+  std::shared_ptr<ModelSession> session = std::move(loaded).value();
   const std::string context = "model '" + model_path + "'";
   TANDEM_RETURN_IF_ERROR_CTX(check_image_input(session->inputs()), context);
   std::vector<std::string> names;
@@ -82,7 +82,7 @@ Result<Configuration> session_configuration(const std::string& model_path, int t
 Result<std::unique_ptr<Deployment>> load_or_build_deployment(const std::string& model_path, int threads, int height,
                                                              int width) {
   if (is_engine_file(model_path)) return load_deployment(model_path);
-  TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Session::load(model_path, SessionOptions{}));
+  TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<ModelSession> session, ModelSession::load(model_path, ModelSessionOptions{}));
   const std::string context = "model '" + model_path + "'";
   TANDEM_RETURN_IF_ERROR_CTX(check_image_input(session->inputs()), context);
   std::map<std::string, Shape> shapes{{session->inputs()[0].name, Shape{1, 3, height, width}}};

@@ -1,4 +1,4 @@
-// The evaluation library's Configuration backed by a Session: the model run as `tandem run` runs it (FP32, CPU).
+// The evaluation library's Configuration backed by a ModelSession: the model run as `tandem run` runs it (FP32, CPU).
 #pragma once
 
 #include <memory>
@@ -6,7 +6,7 @@
 
 #include "core/status.h"
 #include "eval/configuration.h"
-#include "tandem/deployment.h"
+#include "runtime/deployment.h"
 
 namespace tandem::cli {
 

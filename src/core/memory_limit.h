@@ -1,6 +1,5 @@
-// The memory limit: the most bytes Tandem holds at once in tensors, engine arenas and pipeline buffers, so that
-// a file declaring a huge tensor, or a model whose shapes grow without bound, is an error before it allocates
-// (ONNX Runtime's arena max_mem, TensorRT's memory pool limits). Process-wide, like the allocator it guards.
+// Accounting under the memory limit (tandem/memory_limit.h): every owning allocation of tensors, engine arenas and
+// pipeline buffers is checked and counted here.
 #pragma once
 
 #include <cstdint>
@@ -9,17 +8,10 @@
 #include <string>
 
 #include "core/status.h"
+#include "tandem/memory_limit.h"
 
 namespace tandem {
 
-// Half of the machine's physical memory: room for the model and its buffers, with the rest left to the OS and
-// the application around Tandem.
-uint64_t default_memory_limit();
-uint64_t memory_limit();
-// 0 restores the default.
-void set_memory_limit(uint64_t bytes);
-// "8G", "512M", "64K" or plain bytes (binary units), as --max-memory takes them; an error names the text.
-Result<uint64_t> parse_memory_size(const std::string& text);
 // "1.5 GiB", for messages.
 std::string format_bytes(uint64_t bytes);
 

@@ -53,6 +53,9 @@ Result<ExternalData> open_external_data(const onnx::TensorProto& proto, const st
     }
   }
   TANDEM_CHECK_OR_RETURN(!location.empty(), kInvalidModel, "%s: external data without a location", where.c_str());
+  TANDEM_CHECK_OR_RETURN(!base_dir.empty(), kInvalidModel,
+                         "%s: external data file '%s', but a model read from memory has no folder to read it from",
+                         where.c_str(), location.c_str());
   TANDEM_CHECK_OR_RETURN(location.find('\0') == std::string::npos && location[0] != '/' &&
                              location.find("..") == std::string::npos,
                          kInvalidModel, "%s: external data location '%s' leaves the model's folder", where.c_str(),
@@ -62,7 +65,7 @@ Result<ExternalData> open_external_data(const onnx::TensorProto& proto, const st
                          static_cast<unsigned long long>(length), static_cast<unsigned long long>(nbytes));
   // Symbolic links are followed first and the result must still be inside the folder: a link in the model's
   // folder to /etc/passwd would otherwise read that file into the tensor.
-  TANDEM_ASSIGN_OR_RETURN(std::string folder, real_path(base_dir.empty() ? "." : base_dir, where));
+  TANDEM_ASSIGN_OR_RETURN(std::string folder, real_path(base_dir, where));
   TANDEM_ASSIGN_OR_RETURN(std::string target, real_path(folder + "/" + location, where));
   TANDEM_CHECK_OR_RETURN(target.size() > folder.size() + 1 && target.compare(0, folder.size(), folder) == 0 &&
                              (folder == "/" || target[folder.size()] == '/'),

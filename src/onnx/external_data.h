@@ -21,7 +21,8 @@ struct ExternalData {
 
 // Resolves `proto`'s external_data entries against `base_dir` and checks that `nbytes` (the size its shape and
 // type give) lie inside the file and agree with a declared length. The location must be relative and, with
-// every symbolic link followed, name a regular file under `base_dir`.
+// every symbolic link followed, name a regular file under `base_dir`. An empty `base_dir` (a model read from
+// memory, which has no folder) makes any external data an error.
 Result<ExternalData> open_external_data(const onnx::TensorProto& proto, const std::string& base_dir,
                                         uint64_t nbytes, const std::string& where);
 

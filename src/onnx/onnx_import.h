@@ -11,7 +11,8 @@ namespace tandem {
 
 // Errors name the file and, where it applies, the node, op type and tensor.
 Result<std::unique_ptr<Graph>> import_onnx_file(const std::string& path);
-// `base_dir` resolves external-data files; `where` names the source in errors.
+// `base_dir` resolves external-data files (empty: a model from memory, where external data is an error); `where`
+// names the source in errors.
 Result<std::unique_ptr<Graph>> import_onnx_bytes(const std::string& bytes, const std::string& base_dir,
                                                  const std::string& where);
 

@@ -21,7 +21,7 @@ namespace tandem {
 OpContext int8_as_float_context(const OpContext& ctx, const Tensor* w_float) {
   OpContext f = ctx;
   f.inputs.clear();
-  TensorInfo x = ctx.in(0), w = ctx.in(2);
+  OperandInfo x = ctx.in(0), w = ctx.in(2);
   x.dtype = DType::kFloat32;
   x.constant = nullptr;
   w.dtype = DType::kFloat32;

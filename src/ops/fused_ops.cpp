@@ -26,7 +26,7 @@ Status infer_fused_conv(OpContext& ctx) {
   TANDEM_ASSIGN_OR_RETURN(ConvGeometry g, conv_geometry(ctx));
   const Shape out = g.output_shape();
   if (ctx.has_input(3)) {
-    const TensorInfo& z = ctx.in(3);
+    const OperandInfo& z = ctx.in(3);
     TANDEM_CHECK_OR_RETURN(z.dtype == g.dtype && z.shape == out, kInvalidArgument,
                            "residual Z %s %s must be %s %s like the output", dtype_name(z.dtype),
                            shape_to_string(z.shape).c_str(), dtype_name(g.dtype), shape_to_string(out).c_str());
@@ -41,7 +41,7 @@ Status infer_fused_conv(OpContext& ctx) {
 Status infer_fused_matmul(OpContext& ctx) {
   TANDEM_ASSIGN_OR_RETURN(MatMulPlan p, plan_matmul(ctx));
   if (ctx.has_input(2)) {
-    const TensorInfo& b = ctx.in(2);
+    const OperandInfo& b = ctx.in(2);
     TANDEM_CHECK_OR_RETURN(b.dtype == p.dtype && b.shape == Shape{p.n}, kInvalidArgument,
                            "bias %s %s must be %s [%lld]", dtype_name(b.dtype), shape_to_string(b.shape).c_str(),
                            dtype_name(p.dtype), static_cast<long long>(p.n));

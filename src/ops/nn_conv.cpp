@@ -112,8 +112,8 @@ void move_channels(const T* src, T* dst, int64_t batch, int64_t channels, int64_
 
 Status check_conv_operands(const OpContext& ctx) {
   TANDEM_CHECK_OR_RETURN(ctx.has_input(0) && ctx.has_input(1), kInvalidArgument, "inputs X and W are required");
-  const TensorInfo& x = ctx.in(0);
-  const TensorInfo& w = ctx.in(1);
+  const OperandInfo& x = ctx.in(0);
+  const OperandInfo& w = ctx.in(1);
   TANDEM_CHECK_OR_RETURN(x.dtype == DType::kFloat32 || x.dtype == DType::kFloat64, kUnsupported,
                          "dtype %s is not supported (float32, float64)", dtype_name(x.dtype));
   TANDEM_CHECK_OR_RETURN(w.dtype == x.dtype, kInvalidArgument, "W dtype %s differs from X dtype %s",
@@ -126,8 +126,8 @@ Status check_conv_operands(const OpContext& ctx) {
 
 Result<ConvGeometry> conv_geometry(const OpContext& ctx) {
   TANDEM_RETURN_IF_ERROR(check_conv_operands(ctx));
-  const TensorInfo& x = ctx.in(0);
-  const TensorInfo& w = ctx.in(1);
+  const OperandInfo& x = ctx.in(0);
+  const OperandInfo& w = ctx.in(1);
   ConvGeometry g;
   TANDEM_ASSIGN_OR_RETURN(g.src_channels_last, channels_last_attr(ctx, "src_layout"));
   TANDEM_ASSIGN_OR_RETURN(g.dst_channels_last, channels_last_attr(ctx, "dst_layout"));
@@ -148,7 +148,7 @@ Result<ConvGeometry> conv_geometry(const OpContext& ctx) {
                          "X %s and W %s do not match group=%lld", shape_to_string(xs).c_str(),
                          shape_to_string(w.shape).c_str(), static_cast<long long>(g.group));
   if (ctx.has_input(2)) {
-    const TensorInfo& b = ctx.in(2);
+    const OperandInfo& b = ctx.in(2);
     TANDEM_CHECK_OR_RETURN(b.dtype == x.dtype && b.shape == Shape{g.out_channels}, kInvalidArgument,
                            "bias %s %s must be %s [%lld]", dtype_name(b.dtype), shape_to_string(b.shape).c_str(),
                            dtype_name(x.dtype), static_cast<long long>(g.out_channels));

@@ -30,8 +30,8 @@ struct ConvTransposeGeometry {
 
 Result<ConvTransposeGeometry> conv_transpose_geometry(const OpContext& ctx) {
   TANDEM_RETURN_IF_ERROR(check_conv_operands(ctx));
-  const TensorInfo& x = ctx.in(0);
-  const TensorInfo& w = ctx.in(1);
+  const OperandInfo& x = ctx.in(0);
+  const OperandInfo& w = ctx.in(1);
   const size_t rank = x.shape.size() - 2;
   TANDEM_CHECK_OR_RETURN(rank <= kMaxSpatialRank, kUnsupported, "%zu spatial dims are not supported", rank);
   const Attributes& attrs = ctx.attrs();

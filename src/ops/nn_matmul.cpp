@@ -52,8 +52,8 @@ struct GemmPlan {
 
 Result<GemmPlan> plan_gemm(const OpContext& ctx) {
   TANDEM_CHECK_OR_RETURN(ctx.has_input(0) && ctx.has_input(1), kInvalidArgument, "inputs A and B are required");
-  const TensorInfo& a = ctx.in(0);
-  const TensorInfo& b = ctx.in(1);
+  const OperandInfo& a = ctx.in(0);
+  const OperandInfo& b = ctx.in(1);
   GemmPlan p;
   p.dtype = a.dtype;
   TANDEM_CHECK_OR_RETURN(is_gemm_type(a.dtype), kUnsupported, "dtype %s is not supported", dtype_name(a.dtype));
@@ -169,8 +169,8 @@ class GemmKernel : public Kernel {
 
 Result<MatMulPlan> plan_matmul(const OpContext& ctx) {
   TANDEM_CHECK_OR_RETURN(ctx.has_input(0) && ctx.has_input(1), kInvalidArgument, "inputs A and B are required");
-  const TensorInfo& a = ctx.in(0);
-  const TensorInfo& b = ctx.in(1);
+  const OperandInfo& a = ctx.in(0);
+  const OperandInfo& b = ctx.in(1);
   TANDEM_CHECK_OR_RETURN(is_gemm_type(a.dtype), kUnsupported, "dtype %s is not supported", dtype_name(a.dtype));
   TANDEM_CHECK_OR_RETURN(b.dtype == a.dtype, kInvalidArgument, "B dtype %s differs from A dtype %s",
                          dtype_name(b.dtype), dtype_name(a.dtype));

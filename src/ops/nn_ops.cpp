@@ -32,14 +32,14 @@ Status infer_batchnorm(OpContext& ctx) {
                            "output %d (training statistics) is not supported (inference only)", i);
   for (int i = 0; i < 5; ++i)
     TANDEM_CHECK_OR_RETURN(ctx.has_input(i), kInvalidArgument, "inputs X, scale, B, mean, var are all required");
-  const TensorInfo& x = ctx.in(0);
+  const OperandInfo& x = ctx.in(0);
   TANDEM_CHECK_OR_RETURN(x.dtype == DType::kFloat32 || x.dtype == DType::kFloat64, kUnsupported,
                          "dtype %s is not supported (float32, float64)", dtype_name(x.dtype));
   TANDEM_CHECK_OR_RETURN(x.shape.size() >= 2, kInvalidArgument, "X %s must be [N, C, ...]",
                          shape_to_string(x.shape).c_str());
   static const char* kNames[] = {"X", "scale", "B", "mean", "var"};
   for (int i = 1; i < 5; ++i) {
-    const TensorInfo& p = ctx.in(i);
+    const OperandInfo& p = ctx.in(i);
     TANDEM_CHECK_OR_RETURN(is_float_param_type(p.dtype), kUnsupported, "%s dtype %s is not supported", kNames[i],
                            dtype_name(p.dtype));
     TANDEM_CHECK_OR_RETURN(p.shape == Shape{x.shape[1]}, kInvalidArgument, "%s %s must be [C] for X %s", kNames[i],

@@ -25,7 +25,7 @@ struct PoolInput {
 // channels-last convolutions needs no transposes; only 4-D X, where "NHWC" is unambiguous, may be channels-last.
 Result<PoolInput> check_pool_input(const OpContext& ctx, PoolKind kind) {
   TANDEM_CHECK_OR_RETURN(ctx.has_input(0), kInvalidArgument, "input X is required");
-  const TensorInfo& x = ctx.in(0);
+  const OperandInfo& x = ctx.in(0);
   const bool float_type = x.dtype == DType::kFloat32 || x.dtype == DType::kFloat64;
   const bool byte_type = x.dtype == DType::kInt8 || x.dtype == DType::kUInt8;
   TANDEM_CHECK_OR_RETURN(float_type || (kind == PoolKind::kMax && byte_type), kUnsupported, "dtype %s is not supported",

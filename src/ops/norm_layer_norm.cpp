@@ -14,7 +14,7 @@ namespace {
 // broadcasts (right-aligned) to the block's shape.
 Status check_affine_input(const OpContext& ctx, int i, const char* name, const Shape& norm_shape) {
   if (!ctx.has_input(i)) return Status::ok();
-  const TensorInfo& t = ctx.in(i);
+  const OperandInfo& t = ctx.in(i);
   if (t.dtype != ctx.in(0).dtype)
     return Status(Code::kInvalidArgument, format("input '%s' has dtype %s but X has %s", name, dtype_name(t.dtype),
                                                  dtype_name(ctx.in(0).dtype)));

@@ -45,7 +45,7 @@ OpContext make_op_context(const Graph& graph, const Node& node) {
   ctx.node = &node;
   ctx.opset = graph.opset(node.domain);
   for (Value* v : node.inputs) {
-    TensorInfo info;
+    OperandInfo info;
     if (v) {
       info.present = true;
       info.dtype = v->dtype;
@@ -55,7 +55,7 @@ OpContext make_op_context(const Graph& graph, const Node& node) {
     ctx.inputs.push_back(std::move(info));
   }
   for (Value* v : node.outputs) {
-    TensorInfo info;
+    OperandInfo info;
     if (v) {
       info.present = true;
       info.dtype = v->dtype;
@@ -71,7 +71,7 @@ Result<std::vector<Tensor>> evaluate_reference(const OpSchema& schema, OpContext
   std::unique_ptr<Kernel> kernel = schema.create();
   TANDEM_RETURN_IF_ERROR(kernel->prepare(ctx));
   std::vector<Tensor> outs;
-  for (const TensorInfo& o : ctx.outputs) {
+  for (const OperandInfo& o : ctx.outputs) {
     if (!o.present) {
       outs.emplace_back();
       continue;

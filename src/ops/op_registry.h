@@ -18,7 +18,7 @@ namespace tandem {
 
 // What is known of one input or output of a node at build time. Shapes are always concrete here:
 // Tandem specialises a graph to concrete input shapes before inferring anything.
-struct TensorInfo {
+struct OperandInfo {
   bool present = false;            // false for omitted optional inputs/outputs
   DType dtype = DType::kUndefined;
   Shape shape;
@@ -28,8 +28,8 @@ struct TensorInfo {
 struct OpContext {
   const Node* node = nullptr;
   int64_t opset = 0;  // opset of the node's domain
-  std::vector<TensorInfo> inputs;
-  std::vector<TensorInfo> outputs;  // infer() fills dtype/shape; prepare() reads them
+  std::vector<OperandInfo> inputs;
+  std::vector<OperandInfo> outputs;  // infer() fills dtype/shape; prepare() reads them
 
   const Attributes& attrs() const { return node->attrs; }
   int num_inputs() const { return static_cast<int>(inputs.size()); }
@@ -38,11 +38,11 @@ struct OpContext {
   bool has_output(int i) const { return i >= 0 && i < num_outputs() && outputs[static_cast<size_t>(i)].present; }
   // Past the node's last input or output, an absent one: an op's code may ask for input 2 of a node that has
   // one input (a hostile file's), and must then see it missing rather than read past the list.
-  const TensorInfo& in(int i) const { return has_slot(inputs, i) ? inputs[static_cast<size_t>(i)] : absent(); }
-  const TensorInfo& out(int i) const { return has_slot(outputs, i) ? outputs[static_cast<size_t>(i)] : absent(); }
-  static bool has_slot(const std::vector<TensorInfo>& v, int i) { return i >= 0 && i < static_cast<int>(v.size()); }
-  static const TensorInfo& absent() {
-    static const TensorInfo kAbsent;
+  const OperandInfo& in(int i) const { return has_slot(inputs, i) ? inputs[static_cast<size_t>(i)] : absent(); }
+  const OperandInfo& out(int i) const { return has_slot(outputs, i) ? outputs[static_cast<size_t>(i)] : absent(); }
+  static bool has_slot(const std::vector<OperandInfo>& v, int i) { return i >= 0 && i < static_cast<int>(v.size()); }
+  static const OperandInfo& absent() {
+    static const OperandInfo kAbsent;
     return kAbsent;
   }
   void set_output(int i, DType dtype, Shape shape) {

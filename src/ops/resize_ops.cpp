@@ -55,7 +55,7 @@ Status infer_fused_resize(OpContext& ctx) {
   TANDEM_CHECK_OR_RETURN(t == DType::kFloat32 || t == DType::kFloat64, kUnsupported,
                          "X has dtype %s; FusedResize takes float32 or float64", dtype_name(t));
   TANDEM_CHECK_OR_RETURN(ctx.has_input(4), kInvalidArgument, "input 'Z' is missing");
-  const TensorInfo& z = ctx.in(4);
+  const OperandInfo& z = ctx.in(4);
   TANDEM_CHECK_OR_RETURN(z.dtype == t && z.shape == cfg.out_shape, kInvalidArgument,
                          "input 'Z' %s %s must be %s %s like the output", dtype_name(z.dtype),
                          shape_to_string(z.shape).c_str(), dtype_name(t), shape_to_string(cfg.out_shape).c_str());

@@ -38,7 +38,7 @@ OpContext term_context(const OpContext& ctx, int64_t t) {
   r.inputs.clear();
   for (int i = 0; i < kTermInputs; ++i) {
     const int k = kFirstTerm + static_cast<int>(t) * kTermInputs + i;
-    r.inputs.push_back(k < ctx.num_inputs() ? ctx.inputs[static_cast<size_t>(k)] : TensorInfo{});
+    r.inputs.push_back(k < ctx.num_inputs() ? ctx.inputs[static_cast<size_t>(k)] : OperandInfo{});
   }
   r.outputs.resize(1);
   return r;

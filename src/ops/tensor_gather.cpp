@@ -11,7 +11,7 @@ namespace {
 
 constexpr int64_t kParallelMin = 1 << 15;
 
-Status check_indices(const TensorInfo& t) {
+Status check_indices(const OperandInfo& t) {
   TANDEM_CHECK_OR_RETURN(t.dtype == DType::kInt64 || t.dtype == DType::kInt32, kInvalidArgument,
                          "input 'indices' must be int32 or int64, got %s", dtype_name(t.dtype));
   return Status::ok();

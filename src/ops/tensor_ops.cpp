@@ -55,7 +55,7 @@ void move_parts(int64_t outer, std::span<const int64_t> part_bytes, std::span<co
 
 Status infer_concat(OpContext& ctx) {
   TANDEM_CHECK_OR_RETURN(ctx.num_inputs() >= 1 && ctx.has_input(0), kInvalidArgument, "Concat needs inputs");
-  const TensorInfo& first = ctx.in(0);
+  const OperandInfo& first = ctx.in(0);
   TANDEM_RETURN_IF_ERROR(check_fixed_size(first.dtype, "input 0"));
   // Opset 1 defaulted the axis to 1; from opset 4 it is required.
   int64_t axis_attr = ctx.attrs().get_int("axis", ctx.opset < 4 ? 1 : std::numeric_limits<int64_t>::min());
@@ -66,7 +66,7 @@ Status infer_concat(OpContext& ctx) {
   Shape out = first.shape;
   out[static_cast<size_t>(axis)] = 0;
   for (int i = 0; i < ctx.num_inputs(); ++i) {
-    const TensorInfo& t = ctx.in(i);
+    const OperandInfo& t = ctx.in(i);
     TANDEM_CHECK_OR_RETURN(t.present, kInvalidArgument, "Concat input %d is missing", i);
     TANDEM_CHECK_OR_RETURN(t.dtype == first.dtype, kInvalidArgument, "Concat input %d is %s, input 0 is %s", i,
                            dtype_name(t.dtype), dtype_name(first.dtype));
@@ -111,7 +111,7 @@ class ConcatKernel : public PartsKernel {
     auto rank = static_cast<int64_t>(ctx.out(0).shape.size());
     TANDEM_ASSIGN_OR_RETURN(int64_t axis, normalize_axis(ctx.attrs().get_int("axis", 1), rank));
     std::vector<int64_t> lens;
-    for (const TensorInfo& t : ctx.inputs) lens.push_back(t.shape[static_cast<size_t>(axis)]);
+    for (const OperandInfo& t : ctx.inputs) lens.push_back(t.shape[static_cast<size_t>(axis)]);
     plan(ctx.out(0).shape, axis, ctx.out(0).dtype, lens);
     return Status::ok();
   }

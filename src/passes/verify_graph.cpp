@@ -26,15 +26,15 @@ Status verify_value(const Value& v) {
 
 // Infers `node`'s outputs from its recorded inputs alone (what the recorded outputs say must not steer it).
 // With `bf16_as_float`, bfloat16 inputs are seen as float32: the view of the float op a bf16 kernel computes.
-Result<std::vector<TensorInfo>> infer_outputs(const Graph& graph, const Node& node, const OpSchema& schema,
+Result<std::vector<OperandInfo>> infer_outputs(const Graph& graph, const Node& node, const OpSchema& schema,
                                               bool bf16_as_float) {
   OpContext ctx = make_op_context(graph, node);
-  for (TensorInfo& out : ctx.outputs) {
+  for (OperandInfo& out : ctx.outputs) {
     out.dtype = DType::kUndefined;
     out.shape.clear();
   }
   if (bf16_as_float)
-    for (TensorInfo& in : ctx.inputs)
+    for (OperandInfo& in : ctx.inputs)
       if (in.present && in.dtype == DType::kBFloat16) in.dtype = DType::kFloat32;
   TANDEM_RETURN_IF_ERROR(schema.infer(ctx));
   return std::move(ctx.outputs);
@@ -42,11 +42,11 @@ Result<std::vector<TensorInfo>> infer_outputs(const Graph& graph, const Node& no
 
 // True when every output agrees with inference; with `bf16_storage`, an output recorded as bfloat16 where
 // inference says float32 agrees too (the bf16 dataflow pass's storage choice for the ops whose kernels write it).
-bool outputs_agree(const Node& node, const std::vector<TensorInfo>& inferred, bool bf16_storage, std::string* why) {
+bool outputs_agree(const Node& node, const std::vector<OperandInfo>& inferred, bool bf16_storage, std::string* why) {
   for (size_t i = 0; i < node.outputs.size(); ++i) {
     const Value* out = node.outputs[i];
     if (!out) continue;
-    const TensorInfo& inf = inferred[i];
+    const OperandInfo& inf = inferred[i];
     const bool dtype_ok = out->dtype == inf.dtype ||
                           (bf16_storage && out->dtype == DType::kBFloat16 && inf.dtype == DType::kFloat32);
     if (inf.shape != out->shape || !dtype_ok) {
@@ -91,11 +91,11 @@ Status verify_recorded_graph(const Graph& graph) {
     // As recorded first; then, for the ops whose kernels read and write bf16 tensors of a float op, as the
     // float op they compute.
     std::string why;
-    Result<std::vector<TensorInfo>> exact = infer_outputs(graph, *node, *schema, false);
+    Result<std::vector<OperandInfo>> exact = infer_outputs(graph, *node, *schema, false);
     if (exact.is_ok() && outputs_agree(*node, *exact, false, &why)) continue;
     const bool bf16_kernels = bf16_markable(*node) || (node->domain.empty() && node->op_type == "Softmax");
     if (bf16_kernels) {
-      Result<std::vector<TensorInfo>> as_float = infer_outputs(graph, *node, *schema, true);
+      Result<std::vector<OperandInfo>> as_float = infer_outputs(graph, *node, *schema, true);
       if (as_float.is_ok() && outputs_agree(*node, *as_float, true, &why)) continue;
       if (!as_float.is_ok() && !exact.is_ok()) return exact.status().with_context(node->describe());
     } else if (!exact.is_ok()) {

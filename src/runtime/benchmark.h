@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "runtime/timing_stats.h"
-#include "tandem/pipeline.h"
+#include "runtime/pipeline.h"
 
 namespace tandem {
 

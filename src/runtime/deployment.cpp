@@ -1,5 +1,5 @@
 // Deployment build: import, specialise, partition by the plan, compile each stage on its unit.
-#include "tandem/deployment.h"
+#include "runtime/deployment.h"
 
 #include <algorithm>
 #include <chrono>

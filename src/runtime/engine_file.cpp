@@ -11,7 +11,7 @@
 
 #include "core/regular_file.h"
 #include "runtime/engine_format.h"
-#include "tandem/deployment.h"
+#include "runtime/deployment.h"
 
 namespace tandem {
 namespace {

@@ -19,7 +19,7 @@
 #include "passes/verify_graph.h"
 #include "runtime/build_thread.h"
 #include "runtime/engine_format.h"
-#include "tandem/deployment.h"
+#include "runtime/deployment.h"
 
 namespace tandem {
 namespace {

@@ -16,7 +16,7 @@
 
 #include "core/status.h"
 #include "core/tensor.h"
-#include "tandem/deployment.h"
+#include "runtime/deployment.h"
 
 namespace tandem {
 

@@ -1,5 +1,5 @@
 // Pipeline: slot ring, per-(slot, stage) run contexts and events, and the submit/receive protocol.
-#include "tandem/pipeline.h"
+#include "runtime/pipeline.h"
 
 #include <algorithm>
 #include <cstdlib>

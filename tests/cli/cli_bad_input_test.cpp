@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 
 #include "io/npy.h"
+#include "tandem/version.h"
 
 namespace {
 
@@ -111,6 +112,12 @@ class BadInput : public ::testing::Test {
 TEST_F(BadInput, ValidModelRuns) {
   CliResult r = run_cli("run " + write(small_model(), "ok.onnx"));
   EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+TEST_F(BadInput, VersionFlagPrintsTheVersion) {
+  CliResult r = run_cli("--version");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, std::string("tandem ") + TANDEM_VERSION_STRING + "\n");
 }
 
 TEST_F(BadInput, MissingModelFile) {

@@ -7,7 +7,7 @@
 #include "backends/cpu/cpu_engine.h"
 #include "backends/cpu/onednn_common.h"
 #include "alloc_counter.h"
-#include "tandem/session.h"
+#include "runtime/model_session.h"
 
 namespace tandem {
 namespace {
@@ -18,16 +18,16 @@ using testing::g_onednn_allocations;
 using testing::os_threads;
 
 struct Loaded {
-  std::unique_ptr<Session> session;
+  std::unique_ptr<ModelSession> session;
   CpuEngine* engine = nullptr;
   std::vector<Tensor> inputs, outputs;
 };
 
 Loaded load(int threads) {
   Loaded l;
-  SessionOptions options;
+  ModelSessionOptions options;
   options.threads = threads;
-  auto s = Session::load(std::string(TANDEM_MODELS_DIR) + "/mtnet_b0_op17_dynamic.onnx", options);
+  auto s = ModelSession::load(std::string(TANDEM_MODELS_DIR) + "/mtnet_b0_op17_dynamic.onnx", options);
   EXPECT_TRUE(s.is_ok()) << s.status().to_string();
   if (!s.is_ok()) return l;
   l.session = std::move(s.value());

@@ -12,11 +12,11 @@
 #include "backends/cpu/onednn_common.h"
 #include "plan/trunk.h"
 #include "quant/calibration_cache.h"
-#include "tandem/pipeline.h"
+#include "runtime/pipeline.h"
 #include "runtime/calibration.h"
 #include "runtime/layer_report.h"
-#include "tandem/deployment.h"
-#include "tandem/session.h"
+#include "runtime/deployment.h"
+#include "runtime/model_session.h"
 
 namespace tandem {
 namespace {
@@ -24,7 +24,7 @@ namespace {
 const std::map<std::string, Shape> kShapes{{"image", {1, 3, 64, 128}}};
 
 std::unique_ptr<Graph> imported() {
-  auto s = Session::load(std::string(TANDEM_MODELS_DIR) + "/mtnet_b0_op17_dynamic.onnx", {});
+  auto s = ModelSession::load(std::string(TANDEM_MODELS_DIR) + "/mtnet_b0_op17_dynamic.onnx", {});
   EXPECT_TRUE(s.is_ok()) << s.status().to_string();
   return (*s)->graph().clone();
 }

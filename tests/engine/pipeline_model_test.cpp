@@ -11,9 +11,9 @@
 
 #include "alloc_counter.h"
 #include "plan/trunk.h"
-#include "tandem/deployment.h"
-#include "tandem/pipeline.h"
-#include "tandem/session.h"
+#include "runtime/deployment.h"
+#include "runtime/pipeline.h"
+#include "runtime/model_session.h"
 
 namespace tandem {
 namespace {
@@ -38,7 +38,7 @@ struct Deployed {
 
 Deployed deploy(int in_flight = 2) {
   Deployed d;
-  auto g = Session::load(model("mtnet_b0_op17_dynamic.onnx"), {});
+  auto g = ModelSession::load(model("mtnet_b0_op17_dynamic.onnx"), {});
   EXPECT_TRUE(g.is_ok()) << g.status().to_string();
   auto spec = specialized_copy((*g)->graph(), kShapes);
   EXPECT_TRUE(spec.is_ok());
@@ -64,7 +64,7 @@ Deployed deploy(int in_flight = 2) {
 
 TEST(PipelineModel, TrunkIsTheFourEncoderOutputs) {
   for (const char* file : {"mtnet_b0_op17_dynamic.onnx", "mtnet_b0_op13_dynamic.onnx", "mtnet_b0_op17_256x512.onnx"}) {
-    auto s = Session::load(model(file), {});
+    auto s = ModelSession::load(model(file), {});
     ASSERT_TRUE(s.is_ok()) << s.status().to_string();
     std::map<std::string, Shape> shapes = kShapes;
     if (std::string(file).find("256x512") != std::string::npos) shapes.clear();
@@ -83,7 +83,7 @@ TEST(PipelineModel, TrunkIsTheFourEncoderOutputs) {
 
 TEST(PipelineModel, MatchesTheSingleEngine) {
   Deployed d = deploy();
-  auto session = Session::load(model("mtnet_b0_op17_dynamic.onnx"), {});
+  auto session = ModelSession::load(model("mtnet_b0_op17_dynamic.onnx"), {});
   ASSERT_TRUE(session.is_ok());
   auto want = (*session)->run(d.inputs);
   ASSERT_TRUE(want.is_ok()) << want.status().to_string();

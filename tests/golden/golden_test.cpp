@@ -6,7 +6,7 @@
 #include <string>
 
 #include "io/npy.h"
-#include "tandem/session.h"
+#include "runtime/model_session.h"
 
 namespace tandem {
 namespace {
@@ -36,9 +36,9 @@ TEST_P(MtnetGolden, MatchesPyTorch) {
   std::string model = dir + "/mtnet_b0_op" + std::to_string(c.opset) + "_" + (c.dynamic ? "dynamic" : c.size) + ".onnx";
   auto input = load_npy(dir + "/golden_" + c.size + "_input.npy");
   ASSERT_TRUE(input.is_ok()) << input.status().to_string();
-  SessionOptions options;
+  ModelSessionOptions options;
   options.threads = 2;
-  auto session = Session::load(model, options);
+  auto session = ModelSession::load(model, options);
   ASSERT_TRUE(session.is_ok()) << session.status().to_string();
   auto outputs = (*session)->run({*input});
   ASSERT_TRUE(outputs.is_ok()) << outputs.status().to_string();

@@ -17,7 +17,7 @@
 #include "onnx/tensor_proto.h"
 #include "ops/op_registry.h"
 #include "passes/specialize.h"
-#include "tandem/session.h"
+#include "runtime/model_session.h"
 
 namespace fs = std::filesystem;
 using namespace tandem;
@@ -88,7 +88,7 @@ std::set<std::string> shape_input_names(const Graph& g) {
   return names;
 }
 
-// What selection learns from the model, so a test imports it only once more (through its Session).
+// What selection learns from the model, so a test imports it only once more (through its ModelSession).
 struct Selected {
   std::set<std::string> ops;            // operator types the test's model uses
   std::vector<std::string> port_names;  // graph inputs in model order
@@ -108,7 +108,7 @@ class NodeTest : public ::testing::Test {
       if (!set.is_directory()) continue;
       std::vector<Tensor> inputs = load_set(set.path(), "input");
       std::vector<Tensor> expected = load_set(set.path(), "output");
-      SessionOptions options;
+      ModelSessionOptions options;
       std::vector<Tensor> runtime_inputs;
       ASSERT_EQ(ports.size(), inputs.size()) << "input count";
       for (size_t i = 0; i < inputs.size(); ++i) {
@@ -117,7 +117,7 @@ class NodeTest : public ::testing::Test {
         if (sel_.bound.count(ports[i])) options.constant_inputs[ports[i]] = inputs[i];
         else runtime_inputs.push_back(inputs[i]);
       }
-      auto session = Session::load(model, options);
+      auto session = ModelSession::load(model, options);
       ASSERT_TRUE(session.is_ok()) << session.status().to_string();
       auto outputs = (*session)->run(runtime_inputs);
       ASSERT_TRUE(outputs.is_ok()) << outputs.status().to_string();

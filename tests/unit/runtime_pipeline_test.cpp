@@ -10,7 +10,7 @@
 #include <thread>
 
 #include "backends/cpu/cpu_unit.h"
-#include "tandem/pipeline.h"
+#include "runtime/pipeline.h"
 
 namespace tandem {
 namespace {

@@ -9,13 +9,13 @@ namespace {
 // into a buffer sized for bfloat16.
 Status check_reference_outputs(const OpSchema& schema, const OpContext& ctx) {
   OpContext probe = ctx;
-  for (TensorInfo& out : probe.outputs) {
+  for (OperandInfo& out : probe.outputs) {
     out.dtype = DType::kUndefined;
     out.shape.clear();
   }
   TANDEM_RETURN_IF_ERROR(schema.infer(probe));
   for (size_t i = 0; i < ctx.outputs.size(); ++i) {
-    const TensorInfo& want = ctx.outputs[i];
+    const OperandInfo& want = ctx.outputs[i];
     if (!want.present) continue;
     TANDEM_CHECK_OR_RETURN(probe.outputs[i].dtype == want.dtype && probe.outputs[i].shape == want.shape, kUnsupported,
                            "no kernel writes output %zu as %s %s (the reference kernel writes %s %s)", i,

@@ -209,7 +209,7 @@ std::unique_ptr<Kernel> make_onednn_matmul(const OpContext& ctx, const std::stri
   // 1-D operands change MatMul's shape rules; oneDNN supports up to 12 dims.
   if (ctx.in(0).shape.size() < 2 || ctx.in(1).shape.size() < 2 || ctx.out(0).shape.size() > 12) return nullptr;
   if (ctx.has_input(2)) {
-    const TensorInfo& bias = ctx.in(2);
+    const OperandInfo& bias = ctx.in(2);
     if (!bias.constant || bias.shape.size() != 1 || bias.shape[0] != ctx.out(0).shape.back()) return nullptr;
   }
   if (fused && n.attrs.get_float("alpha", 1.0f) != 1.0f && ctx.has_input(2)) return nullptr;

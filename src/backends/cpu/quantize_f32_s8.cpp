@@ -11,7 +11,7 @@ namespace {
 bool symmetric_int8(const OpContext& ctx, DType quantized) {
   if (!ctx.in(1).constant || ctx.in(1).dtype != DType::kFloat32 || ctx.in(1).constant->numel() != 1) return false;
   if (!ctx.has_input(2)) return false;  // no zero point: uint8 output
-  const TensorInfo& zp = ctx.in(2);
+  const OperandInfo& zp = ctx.in(2);
   return zp.constant && zp.dtype == quantized && zp.constant->numel() == 1 && zp.constant->int_at(0) == 0;
 }
 

@@ -99,9 +99,9 @@ class TunedKernel final : public Kernel {
       return Status::ok();
     }
     std::vector<Tensor> in, out;
-    for (const TensorInfo& i : ctx.inputs)
+    for (const OperandInfo& i : ctx.inputs)
       in.push_back(!i.present ? Tensor() : i.constant ? *i.constant : Tensor::make(i.dtype, i.shape));
-    for (const TensorInfo& o : ctx.outputs) out.push_back(Tensor::make(o.dtype, o.shape));
+    for (const OperandInfo& o : ctx.outputs) out.push_back(Tensor::make(o.dtype, o.shape));
     // The run-time inputs stay warm (they were just written in a model); the constants are what go cold.
     std::vector<Tensor> warm;
     size_t constant_bytes = 0;

@@ -1,5 +1,5 @@
-// Session: import once, then one specialised, optimised CPU engine per distinct set of input shapes.
-#include "tandem/session.h"
+// ModelSession: import once, then one specialised, optimised CPU engine per distinct set of input shapes.
+#include "runtime/model_session.h"
 
 #include <omp.h>
 
@@ -11,13 +11,27 @@
 
 namespace tandem {
 
-Session::~Session() = default;
+ModelSession::~ModelSession() = default;
 
-Result<std::unique_ptr<Session>> Session::load(const std::string& model_path, const SessionOptions& options) {
-  auto session = std::unique_ptr<Session>(new Session());
+Result<std::unique_ptr<ModelSession>> ModelSession::load(const std::string& model_path,
+                                                         const ModelSessionOptions& options) {
+  TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<Graph> graph, import_onnx_file(model_path));
+  return from_graph(std::move(graph), "'" + model_path + "'", options);
+}
+
+Result<std::unique_ptr<ModelSession>> ModelSession::load_bytes(const std::string& model_bytes, const std::string& where,
+                                                               const ModelSessionOptions& options) {
+  // No folder: an empty base directory makes any external-data reference an error (it must lie inside it).
+  TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<Graph> graph, import_onnx_bytes(model_bytes, "", where));
+  return from_graph(std::move(graph), where, options);
+}
+
+Result<std::unique_ptr<ModelSession>> ModelSession::from_graph(std::unique_ptr<Graph> graph, const std::string& where,
+                                                               const ModelSessionOptions& options) {
+  auto session = std::unique_ptr<ModelSession>(new ModelSession());
   session->options_ = options;
-  TANDEM_ASSIGN_OR_RETURN(session->graph_, import_onnx_file(model_path));
-  TANDEM_RETURN_IF_ERROR_CTX(check_ops_supported(*session->graph_), "'" + model_path + "'");
+  session->graph_ = std::move(graph);
+  TANDEM_RETURN_IF_ERROR_CTX(check_ops_supported(*session->graph_), where);
   for (Value* v : session->graph_->inputs) {
     if (options.constant_inputs.count(v->name)) continue;
     session->inputs_.push_back({v->name, v->dtype, v->shape, v->dim_names});
@@ -26,7 +40,7 @@ Result<std::unique_ptr<Session>> Session::load(const std::string& model_path, co
   return session;
 }
 
-Result<CpuEngine*> Session::engine_for(const std::map<std::string, Shape>& input_shapes) {
+Result<CpuEngine*> ModelSession::engine_for(const std::map<std::string, Shape>& input_shapes) {
   std::string key;
   for (const auto& [name, shape] : input_shapes) key += name + shape_to_string(shape) + ";";
   auto it = engines_.find(key);
@@ -47,7 +61,7 @@ Result<CpuEngine*> Session::engine_for(const std::map<std::string, Shape>& input
   return raw;
 }
 
-Result<std::vector<Tensor>> Session::run(const std::vector<Tensor>& inputs) {
+Result<std::vector<Tensor>> ModelSession::run(const std::vector<Tensor>& inputs) {
   TANDEM_CHECK_OR_RETURN(inputs.size() == inputs_.size(), kInvalidArgument, "the model has %zu inputs, got %zu",
                          inputs_.size(), inputs.size());
   std::map<std::string, Shape> shapes;

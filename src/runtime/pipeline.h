@@ -19,7 +19,7 @@
 
 #include "core/status.h"
 #include "core/tensor.h"
-#include "tandem/deployment.h"
+#include "runtime/deployment.h"
 #include "unit/stream.h"
 
 namespace tandem {

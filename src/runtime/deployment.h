@@ -40,7 +40,7 @@ class Deployment {
  public:
   static Result<std::unique_ptr<Deployment>> build(const std::string& model_path, const Plan& plan,
                                                    const DeploymentOptions& options);
-  // From an imported (not yet specialised) graph, e.g. Session::graph().
+  // From an imported (not yet specialised) graph, e.g. ModelSession::graph().
   static Result<std::unique_ptr<Deployment>> build(const Graph& imported, const Plan& plan,
                                                    const DeploymentOptions& options);
 
