@@ -11,6 +11,7 @@ PACKAGES=(
   libdnnl-dev ocl-icd-opencl-dev libcli11-dev nlohmann-json3-dev libstb-dev zlib1g-dev libjpeg62-turbo-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3-torch python3-torchvision python3-onnx python3-numpy python3-pil libopenblas0-openmp
+  python3-dev pybind11-dev python3-pytest
 )
 # Node.js is only needed by bench/ (ONNX Runtime through npm). These machines ship Node 20 with npm 11, which
 # Debian's older npm package conflicts with, so install Debian's only where no node is present at all.
