@@ -56,11 +56,12 @@ class Session {
   Result<std::vector<TensorInfo>> prepare(const std::map<std::string, Shape>& input_shapes);
 
   // Runs on `inputs` (every model input by name, in the dtype it declares; their shapes select the engine) and
-  // returns the outputs by name, in storage of their own.
+  // returns the outputs by name, in storage of their own. Inputs are read in place, as below.
   Result<std::map<std::string, Tensor>> run(const std::map<std::string, Tensor>& inputs);
   // The same, writing into the caller's tensors (e.g. Tensor::view over buffers the caller owns): `outputs` must
-  // name every model output with its dtype and concrete shape. Buffers aligned to 64 bytes are read and written
-  // in place; others through the engine's own.
+  // name every model output with its dtype and concrete shape. Inputs and outputs are read and written in place
+  // (no copy) when every buffer is aligned to its element size, as arrays of the type are; otherwise they are
+  // copied through the engine's own buffers.
   Status run(const std::map<std::string, Tensor>& inputs, std::map<std::string, Tensor>& outputs);
 
  private:

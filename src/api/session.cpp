@@ -1,5 +1,5 @@
 // tandem::Session (tandem/session.h): the public face of the runtime's ModelSession, with tensors by name and the
-// caller's buffers bound in place where they are aligned as the kernels' own are.
+// caller's buffers bound in place.
 #include "tandem/session.h"
 
 #include <cstdint>
@@ -21,7 +21,6 @@ struct Session::Impl {
 namespace {
 
 constexpr int kMaxThreads = 4096;
-constexpr uintptr_t kAlignment = 64;  // what Tandem's own buffers have (core/memory_limit.h: allocate_counted)
 
 Status check_options(const SessionOptions& options) {
   TANDEM_CHECK_OR_RETURN(options.threads >= 1 && options.threads <= kMaxThreads, kInvalidArgument,
@@ -68,9 +67,11 @@ Result<std::vector<Tensor>> in_port_order(const std::vector<TensorInfo>& ports, 
   return out;
 }
 
+// Aligned to the element size, as any C++ array of the type is. Tandem's kernels and oneDNN read and write tensors
+// with unaligned vector loads and stores, so nothing more is needed for them to work in place.
 bool aligned(const std::vector<Tensor>& tensors) {
   for (const Tensor& t : tensors)
-    if (reinterpret_cast<uintptr_t>(t.raw()) % kAlignment != 0) return false;
+    if (reinterpret_cast<uintptr_t>(t.raw()) % dtype_size(t.dtype()) != 0) return false;
   return true;
 }
 
