@@ -105,7 +105,7 @@ class PySession {
     return ports(outs);
   }
 
-  py::dict run(const py::dict& feeds) {
+  py::dict run(const py::dict& feeds, const py::object& into) {
     std::vector<py::array> held;  // the arrays the input views point into, alive until the run returns
     std::map<std::string, tandem::Tensor> inputs;
     for (const auto& [key, value] : feeds) {
@@ -113,9 +113,26 @@ class PySession {
       // Converts only what must be: a C-contiguous array stays the same object.
       py::array a = py::array::ensure(value, py::array::c_style);
       if (!a) throw Error("input '" + name + "' is not an array");
-      tandem::Shape shape(a.shape(), a.shape() + a.ndim());
-      inputs[name] = tandem::Tensor::view(from_numpy(a.dtype()), shape, const_cast<void*>(a.data()));
+      inputs[name] = view(a);
       held.push_back(std::move(a));
+    }
+    if (!into.is_none()) {
+      // The caller's arrays, written in place: C-contiguous and writeable, or an error (a copy would not be seen).
+      std::map<std::string, tandem::Tensor> outputs;
+      for (const auto& [key, value] : py::cast<py::dict>(into)) {
+        const std::string name = py::cast<std::string>(key);
+        if (!py::isinstance<py::array>(value)) throw Error("output '" + name + "' is not a NumPy array");
+        py::array a = py::reinterpret_borrow<py::array>(value);
+        if (!(a.flags() & py::array::c_style) || !a.writeable())
+          throw Error("output '" + name + "' must be a C-contiguous, writeable array");
+        outputs[name] = view(a);
+        held.push_back(std::move(a));
+      }
+      {
+        py::gil_scoped_release unlocked;
+        check(session_->run(inputs, outputs));
+      }
+      return py::cast<py::dict>(into);
     }
     std::map<std::string, tandem::Tensor> outputs;
     {
@@ -128,6 +145,10 @@ class PySession {
   }
 
  private:
+  static tandem::Tensor view(const py::array& a) {
+    tandem::Shape shape(a.shape(), a.shape() + a.ndim());
+    return tandem::Tensor::view(from_numpy(a.dtype()), shape, const_cast<void*>(a.data()));
+  }
   static py::list ports(const std::vector<tandem::TensorInfo>& infos) {
     py::list l;
     for (const tandem::TensorInfo& p : infos) l.append(port_dict(p));
@@ -148,5 +169,5 @@ PYBIND11_MODULE(_tandem, m) {
       .def_property_readonly("inputs", &PySession::inputs)
       .def_property_readonly("outputs", &PySession::outputs)
       .def("prepare", &PySession::prepare, py::arg("shapes"))
-      .def("run", &PySession::run, py::arg("feeds"));
+      .def("run", &PySession::run, py::arg("feeds"), py::arg("outputs") = py::none());
 }

@@ -60,5 +60,7 @@ class Session:
     def outputs(self):
         return self._s.outputs
 
-    def run(self, feeds):
-        return self._s.run(feeds)
+    def run(self, feeds, outputs=None):
+        """{name: array} -> {name: array}. With `outputs` ({name: array} for every output, C-contiguous, of the
+        output's dtype and shape), the results are written into those arrays (no allocation) and it is returned."""
+        return self._s.run(feeds, outputs)

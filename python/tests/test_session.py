@@ -60,6 +60,19 @@ def test_outputs_are_arrays_over_tandems_buffers(add_relu):
     np.testing.assert_array_equal(y2, np.maximum(np.zeros((2, 4), np.float32) + C, 0))
 
 
+def test_writes_into_the_callers_arrays(add_relu):
+    s = tandem.Session(add_relu)
+    y = np.full((2, 4), -7, np.float32)
+    x = np.ones((2, 4), np.float32)
+    result = s.run({"x": x}, outputs={"y": y})
+    assert result["y"] is y
+    np.testing.assert_array_equal(y, np.maximum(x + C, 0))
+    with pytest.raises(tandem.Error, match="output 'y' is float32 \\[2,4\\]"):
+        s.run({"x": x}, outputs={"y": np.zeros((1, 4), np.float32)})
+    with pytest.raises(tandem.Error, match="C-contiguous, writeable"):
+        s.run({"x": x}, outputs={"y": np.zeros((4, 2), np.float32).T})
+
+
 def test_non_contiguous_inputs_are_made_contiguous(add_relu):
     s = tandem.Session(add_relu)
     x = np.arange(16, dtype=np.float32).reshape(4, 4)[:, ::-1].T  # strided view
