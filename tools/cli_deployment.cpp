@@ -14,7 +14,7 @@ Result<Plan> plan_from_flags(const ModelSession& session, const DeploymentFlags&
     TANDEM_CHECK_OR_RETURN(flags.threads <= static_cast<int>(cores.size()), kInvalidArgument,
                            "--threads %d: this process may use %zu cores", flags.threads, cores.size());
     std::vector<std::string> outputs;
-    for (const PortInfo& p : session.outputs()) outputs.push_back(p.name);
+    for (const TensorInfo& p : session.outputs()) outputs.push_back(p.name);
     plan = single_unit_plan(outputs, std::vector<int>(cores.begin(), cores.begin() + flags.threads), 1);
     if (label) *label = "one unit, " + std::to_string(flags.threads) + " core(s)";
   } else {

@@ -54,7 +54,7 @@ void print_support(const Graph& g) {
                             : std::string("bf16 stages run as fp32 here (this CPU has no AVX-512 BF16)\n"));
 }
 
-std::string port_shape(const PortInfo& p) {
+std::string port_shape(const TensorInfo& p) {
   std::string s = "[";
   for (size_t i = 0; i < p.shape.size(); ++i) {
     if (i) s += ",";
@@ -101,9 +101,9 @@ Status inspect_command(const InspectOptions& o) {
   std::cout << "model " << o.model << "\n";
   for (const auto& [domain, version] : g.opsets)
     std::cout << "  opset " << (domain.empty() ? "ai.onnx" : domain) << " " << version << "\n";
-  for (const PortInfo& p : session->inputs())
+  for (const TensorInfo& p : session->inputs())
     std::cout << "  input  " << p.name << " " << dtype_name(p.dtype) << " " << port_shape(p) << "\n";
-  for (const PortInfo& p : session->outputs())
+  for (const TensorInfo& p : session->outputs())
     std::cout << "  output " << p.name << " " << dtype_name(p.dtype) << " " << port_shape(p) << "\n";
   std::map<std::string, int> ops;
   for (Node* n : g.live_nodes()) ++ops[n->op_type];
@@ -123,7 +123,7 @@ Status inspect_command(const InspectOptions& o) {
   }
   // Every input shape known (declared, or fixed by --shape): a model that does not build is an error, not a note.
   bool concrete = true;
-  for (const PortInfo& p : session->inputs()) {
+  for (const TensorInfo& p : session->inputs()) {
     auto it = shapes->find(p.name);
     const Shape& s = it != shapes->end() ? it->second : p.shape;
     concrete = concrete && std::all_of(s.begin(), s.end(), [](int64_t d) { return d >= 0; });

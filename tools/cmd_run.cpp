@@ -118,7 +118,7 @@ Status run_deployment(const RunOptions& o, Deployment& deployment, const std::st
   TANDEM_CHECK_OR_RETURN(o.inputs.empty() || o.inputs.size() == in_descs.size(), kInvalidArgument,
                          "the deployment has %zu inputs, --input gave %zu", in_descs.size(), o.inputs.size());
   for (size_t i = inputs.size(); i < in_descs.size(); ++i) {
-    PortInfo port{in_descs[i].name, in_descs[i].dtype, in_descs[i].shape, {}};
+    TensorInfo port{in_descs[i].name, in_descs[i].dtype, in_descs[i].shape, {}};
     if (o.inputs.empty()) {
       TANDEM_ASSIGN_OR_RETURN(Tensor t, generated_input(port, port.shape, 1234 + i));
       inputs.push_back(std::move(t));

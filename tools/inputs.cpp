@@ -32,10 +32,10 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 
 }  // namespace
 
-Result<std::map<std::string, Shape>> resolve_shapes(const std::vector<PortInfo>& inputs,
+Result<std::map<std::string, Shape>> resolve_shapes(const std::vector<TensorInfo>& inputs,
                                                     const std::vector<std::string>& specs) {
   std::map<std::string, Shape> shapes;
-  for (const PortInfo& p : inputs) shapes[p.name] = p.shape;
+  for (const TensorInfo& p : inputs) shapes[p.name] = p.shape;
   for (const std::string& spec : specs) {
     size_t eq = spec.find('=');
     if (eq != std::string::npos) {
@@ -48,7 +48,7 @@ Result<std::map<std::string, Shape>> resolve_shapes(const std::vector<PortInfo>&
     TANDEM_CHECK_OR_RETURN(hw.size() == 2, kInvalidArgument, "--shape '%s': expected HxW or name=AxBx...",
                            spec.c_str());
     bool any = false;
-    for (const PortInfo& p : inputs) {
+    for (const TensorInfo& p : inputs) {
       if (p.shape.size() != 4) continue;
       Shape& s = shapes[p.name];
       s[2] = hw[0];
@@ -63,7 +63,7 @@ Result<std::map<std::string, Shape>> resolve_shapes(const std::vector<PortInfo>&
   return shapes;
 }
 
-Result<Tensor> load_input(const std::string& path, const PortInfo& port, const Shape& shape) {
+Result<Tensor> load_input(const std::string& path, const TensorInfo& port, const Shape& shape) {
   if (ends_with(path, ".npy")) return load_npy(path);
   if (ends_with(path, ".pb")) return load_tensor_pb(path);
   TANDEM_ASSIGN_OR_RETURN(ImageU8 image, load_image(path));
@@ -73,7 +73,7 @@ Result<Tensor> load_input(const std::string& path, const PortInfo& port, const S
   return preprocess_imagenet(image, h, w);
 }
 
-Result<Tensor> generated_input(const PortInfo& port, const Shape& shape, uint64_t seed) {
+Result<Tensor> generated_input(const TensorInfo& port, const Shape& shape, uint64_t seed) {
   DType dtype = port.dtype == DType::kUndefined ? DType::kFloat32 : port.dtype;
   TANDEM_ASSIGN_OR_RETURN(Tensor t, Tensor::allocate(dtype, shape, "input '" + port.name + "'"));
   if (dtype == DType::kFloat32) {

@@ -14,9 +14,9 @@
 namespace tandem::cli {
 namespace {
 
-Status check_image_input(const std::vector<PortInfo>& inputs) {
+Status check_image_input(const std::vector<TensorInfo>& inputs) {
   std::string have;
-  for (const PortInfo& p : inputs) have += (have.empty() ? "'" : ", '") + p.name + "' " + shape_to_string(p.shape);
+  for (const TensorInfo& p : inputs) have += (have.empty() ? "'" : ", '") + p.name + "' " + shape_to_string(p.shape);
   bool ok = inputs.size() == 1 && inputs[0].shape.size() == 4 && (inputs[0].shape[1] == 3 || inputs[0].shape[1] < 0);
   TANDEM_CHECK_OR_RETURN(ok, kInvalidModel, "expected one image input [N,3,H,W]; the model has %s",
                          have.empty() ? "no inputs" : have.c_str());
@@ -28,7 +28,7 @@ Result<Configuration> engine_configuration(const std::string& path) {
   TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<Deployment> loaded, load_deployment(path));
   std::shared_ptr<Deployment> deployment = std::move(loaded);
   const std::string context = "engine '" + path + "'";
-  std::vector<PortInfo> inputs;
+  std::vector<TensorInfo> inputs;
   for (int i : deployment->model_inputs()) {
     const BoundaryTensor& t = deployment->tensors()[static_cast<size_t>(i)];
     inputs.push_back({t.name, t.dtype, t.shape, {}});
@@ -70,7 +70,7 @@ Result<Configuration> session_configuration(const std::string& model_path, int t
   const std::string context = "model '" + model_path + "'";
   TANDEM_RETURN_IF_ERROR_CTX(check_image_input(session->inputs()), context);
   std::vector<std::string> names;
-  for (const PortInfo& p : session->outputs()) names.push_back(p.name);
+  for (const TensorInfo& p : session->outputs()) names.push_back(p.name);
   Result<TaskOutputIndex> found = find_task_outputs(names);
   if (!found.is_ok()) return found.status().with_context(context);
   return Configuration([session, index = found.value()](const Tensor& image) -> Result<TaskOutputs> {

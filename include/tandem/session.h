@@ -21,15 +21,6 @@
 
 namespace tandem {
 
-// A model input or output: name, element type and shape. In a model's declaration a dimension may be -1 (open;
-// dim_names holds its symbolic name when the model gives one, else ""); in a prepared engine every one is known.
-struct TensorInfo {
-  std::string name;
-  DType dtype = DType::kUndefined;
-  Shape shape;
-  std::vector<std::string> dim_names;
-};
-
 struct SessionOptions {
   int threads = 1;        // OpenMP threads per run, and for the build's tactic timing; at least 1
   bool optimize = true;   // run the fusion passes (off: the model's operators one by one, for debugging)

@@ -17,6 +17,15 @@ using Shape = std::vector<int64_t>;
 int64_t shape_numel(const Shape& shape);
 std::string shape_to_string(const Shape& shape);  // "[1,3,256,512]"
 
+// A model input or output: name, element type and shape. In a model's declaration a dimension may be -1 (open;
+// dim_names holds its symbolic name when the model gives one, else ""); in a prepared engine every one is known.
+struct TensorInfo {
+  std::string name;
+  DType dtype = DType::kUndefined;
+  Shape shape;
+  std::vector<std::string> dim_names;
+};
+
 class Tensor {
  public:
   Tensor() = default;

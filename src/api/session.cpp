@@ -35,12 +35,6 @@ ModelSessionOptions model_options(const SessionOptions& options) {
   return o;
 }
 
-std::vector<TensorInfo> infos(const std::vector<PortInfo>& ports) {
-  std::vector<TensorInfo> out;
-  for (const PortInfo& p : ports) out.push_back({p.name, p.dtype, p.shape, p.dim_names});
-  return out;
-}
-
 std::string names(const std::vector<TensorInfo>& ports) {
   std::string out;
   for (const TensorInfo& p : ports) out += (out.empty() ? "'" : ", '") + p.name + "'";
@@ -92,8 +86,8 @@ Result<Session> Session::open(const std::string& model_path, const SessionOption
   TANDEM_RETURN_IF_ERROR(check_options(options));
   auto impl = std::make_unique<Impl>();
   TANDEM_ASSIGN_OR_RETURN(impl->model, ModelSession::load(model_path, model_options(options)));
-  impl->inputs = infos(impl->model->inputs());
-  impl->outputs = infos(impl->model->outputs());
+  impl->inputs = impl->model->inputs();
+  impl->outputs = impl->model->outputs();
   return Session(std::move(impl));
 }
 
@@ -101,8 +95,8 @@ Result<Session> Session::open_bytes(const std::string& model_bytes, const Sessio
   TANDEM_RETURN_IF_ERROR(check_options(options));
   auto impl = std::make_unique<Impl>();
   TANDEM_ASSIGN_OR_RETURN(impl->model, ModelSession::load_bytes(model_bytes, "model in memory", model_options(options)));
-  impl->inputs = infos(impl->model->inputs());
-  impl->outputs = infos(impl->model->outputs());
+  impl->inputs = impl->model->inputs();
+  impl->outputs = impl->model->outputs();
   return Session(std::move(impl));
 }
 

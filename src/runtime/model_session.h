@@ -23,14 +23,6 @@ struct ModelSessionOptions {
   std::map<std::string, Tensor> constant_inputs;
 };
 
-// Input/output as declared by the model (dims may be -1 = dynamic).
-struct PortInfo {
-  std::string name;
-  DType dtype = DType::kUndefined;
-  Shape shape;
-  std::vector<std::string> dim_names;
-};
-
 class ModelSession {
  public:
   ~ModelSession();
@@ -39,8 +31,8 @@ class ModelSession {
   static Result<std::unique_ptr<ModelSession>> load_bytes(const std::string& model_bytes, const std::string& where,
                                                           const ModelSessionOptions& options);
 
-  const std::vector<PortInfo>& inputs() const { return inputs_; }
-  const std::vector<PortInfo>& outputs() const { return outputs_; }
+  const std::vector<TensorInfo>& inputs() const { return inputs_; }
+  const std::vector<TensorInfo>& outputs() const { return outputs_; }
   const Graph& graph() const { return *graph_; }
 
   // Builds (or reuses) the engine for these input shapes; inputs not named keep their declared shape.
@@ -54,7 +46,7 @@ class ModelSession {
                                                           const ModelSessionOptions& options);
   ModelSessionOptions options_;
   std::unique_ptr<Graph> graph_;
-  std::vector<PortInfo> inputs_, outputs_;
+  std::vector<TensorInfo> inputs_, outputs_;
   std::map<std::string, std::unique_ptr<CpuEngine>> engines_;  // keyed by the input shapes
 };
 
