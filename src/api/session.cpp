@@ -14,7 +14,6 @@ namespace tandem {
 
 struct Session::Impl {
   std::unique_ptr<ModelSession> model;
-  std::vector<TensorInfo> inputs, outputs;
   std::mutex run_mutex;  // one frame at a time: an engine's arena holds one frame
 };
 
@@ -86,8 +85,6 @@ Result<Session> Session::open(const std::string& model_path, const SessionOption
   TANDEM_RETURN_IF_ERROR(check_options(options));
   auto impl = std::make_unique<Impl>();
   TANDEM_ASSIGN_OR_RETURN(impl->model, ModelSession::load(model_path, model_options(options)));
-  impl->inputs = impl->model->inputs();
-  impl->outputs = impl->model->outputs();
   return Session(std::move(impl));
 }
 
@@ -95,20 +92,18 @@ Result<Session> Session::open_bytes(const std::string& model_bytes, const Sessio
   TANDEM_RETURN_IF_ERROR(check_options(options));
   auto impl = std::make_unique<Impl>();
   TANDEM_ASSIGN_OR_RETURN(impl->model, ModelSession::load_bytes(model_bytes, "model in memory", model_options(options)));
-  impl->inputs = impl->model->inputs();
-  impl->outputs = impl->model->outputs();
   return Session(std::move(impl));
 }
 
-const std::vector<TensorInfo>& Session::inputs() const { return impl_->inputs; }
-const std::vector<TensorInfo>& Session::outputs() const { return impl_->outputs; }
+const std::vector<TensorInfo>& Session::inputs() const { return impl_->model->inputs(); }
+const std::vector<TensorInfo>& Session::outputs() const { return impl_->model->outputs(); }
 
 Result<std::vector<TensorInfo>> Session::prepare(const std::map<std::string, Shape>& input_shapes) {
   for (const auto& [name, shape] : input_shapes) {
     bool known = false;
-    for (const TensorInfo& p : impl_->inputs) known |= p.name == name;
+    for (const TensorInfo& p : inputs()) known |= p.name == name;
     TANDEM_CHECK_OR_RETURN(known, kInvalidArgument, "the model has no input '%s' (its inputs: %s)", name.c_str(),
-                           names(impl_->inputs).c_str());
+                           names(inputs()).c_str());
   }
   std::lock_guard<std::mutex> lock(impl_->run_mutex);
   TANDEM_ASSIGN_OR_RETURN(CpuEngine * engine, impl_->model->engine_for(input_shapes));
@@ -134,9 +129,9 @@ Result<CpuEngine*> engine_for_inputs(ModelSession& model, const std::vector<Tens
 }  // namespace
 
 Result<std::map<std::string, Tensor>> Session::run(const std::map<std::string, Tensor>& inputs) {
-  TANDEM_ASSIGN_OR_RETURN(std::vector<Tensor> ins, in_port_order(impl_->inputs, inputs, "input"));
+  TANDEM_ASSIGN_OR_RETURN(std::vector<Tensor> ins, in_port_order(this->inputs(), inputs, "input"));
   std::lock_guard<std::mutex> lock(impl_->run_mutex);
-  TANDEM_ASSIGN_OR_RETURN(CpuEngine * engine, engine_for_inputs(*impl_->model, impl_->inputs, ins));
+  TANDEM_ASSIGN_OR_RETURN(CpuEngine * engine, engine_for_inputs(*impl_->model, this->inputs(), ins));
   std::vector<Tensor> outs;
   for (const TensorDesc& d : engine->outputs()) {
     TANDEM_ASSIGN_OR_RETURN(Tensor t, Tensor::allocate(d.dtype, d.shape, "output '" + d.name + "'"));
@@ -144,15 +139,15 @@ Result<std::map<std::string, Tensor>> Session::run(const std::map<std::string, T
   }
   TANDEM_RETURN_IF_ERROR(execute(*engine, ins, outs));
   std::map<std::string, Tensor> named;
-  for (size_t i = 0; i < outs.size(); ++i) named[impl_->outputs[i].name] = std::move(outs[i]);
+  for (size_t i = 0; i < outs.size(); ++i) named[this->outputs()[i].name] = std::move(outs[i]);
   return named;
 }
 
 Status Session::run(const std::map<std::string, Tensor>& inputs, std::map<std::string, Tensor>& outputs) {
-  TANDEM_ASSIGN_OR_RETURN(std::vector<Tensor> ins, in_port_order(impl_->inputs, inputs, "input"));
-  TANDEM_ASSIGN_OR_RETURN(std::vector<Tensor> outs, in_port_order(impl_->outputs, outputs, "output"));
+  TANDEM_ASSIGN_OR_RETURN(std::vector<Tensor> ins, in_port_order(this->inputs(), inputs, "input"));
+  TANDEM_ASSIGN_OR_RETURN(std::vector<Tensor> outs, in_port_order(this->outputs(), outputs, "output"));
   std::lock_guard<std::mutex> lock(impl_->run_mutex);
-  TANDEM_ASSIGN_OR_RETURN(CpuEngine * engine, engine_for_inputs(*impl_->model, impl_->inputs, ins));
+  TANDEM_ASSIGN_OR_RETURN(CpuEngine * engine, engine_for_inputs(*impl_->model, this->inputs(), ins));
   for (size_t i = 0; i < outs.size(); ++i) {
     const TensorDesc& d = engine->outputs()[i];
     TANDEM_CHECK_OR_RETURN(outs[i].dtype() == d.dtype && outs[i].shape() == d.shape, kInvalidArgument,
